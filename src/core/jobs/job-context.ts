@@ -1,0 +1,18 @@
+/** What a running job's code gets: its cancel signal and the ways to report progress. */
+export interface JobContext {
+  readonly id: string;
+  /** Aborted when the user cancels; pass it to every child process, socket and fetch. */
+  readonly signal: AbortSignal;
+  /** fraction is 0..1 for the whole job; step is the current step in plain words. */
+  progress(fraction: number, step: string): void;
+  log(message: string, level?: 'info' | 'warn' | 'error'): void;
+}
+
+/** Throws the standard cancellation error when the job was cancelled. */
+export function throwIfCancelled(signal: AbortSignal): void {
+  if (signal.aborted) {
+    const err = new Error('The operation was cancelled.');
+    err.name = 'AbortError';
+    throw err;
+  }
+}

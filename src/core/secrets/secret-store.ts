@@ -1,0 +1,18 @@
+/**
+ * Where Hearth keeps every secret: the OS keychain (service "hearth", account
+ * "<serverId>/<name>"). There is no plaintext fallback: an unreachable keychain is an error.
+ */
+export interface SecretStore {
+  get(account: string): Promise<string | null>;
+  set(account: string, value: string): Promise<void>;
+  /** Returns whether an entry existed. */
+  delete(account: string): Promise<boolean>;
+  /** Accounts (never values) under a prefix, e.g. "sandbox/". */
+  list(prefix?: string): Promise<string[]>;
+}
+
+/** Names of the secrets a PDS needs; one keychain entry each under "<serverId>/". */
+export const PDS_SECRET_NAMES = ['jwt-secret', 'admin-password', 'plc-rotation-key'] as const;
+export type PdsSecretName = (typeof PDS_SECRET_NAMES)[number];
+
+export const secretAccount = (serverId: string, name: string): string => `${serverId}/${name}`;

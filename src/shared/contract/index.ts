@@ -1,0 +1,43 @@
+import type { z } from 'zod';
+import { appCalls } from './app.ts';
+import { jobsCalls, jobsEvents } from './jobs.ts';
+import { sandboxCalls, sandboxEvents } from './sandbox.ts';
+import { serversCalls, serversEvents } from './servers.ts';
+
+export * from './app.ts';
+export * from './jobs.ts';
+export * from './sandbox.ts';
+export * from './servers.ts';
+export type { CallSpec } from './define.ts';
+
+/**
+ * Every call the renderer can make, by name. Adding a call means adding its schema here (in its
+ * service's file) and its handler in core; the bridges, preload and browser client are generic.
+ */
+export const calls = {
+  ...appCalls,
+  ...jobsCalls,
+  ...serversCalls,
+  ...sandboxCalls,
+};
+
+/** Every event core pushes to the renderer, by name. */
+export const events = {
+  ...jobsEvents,
+  ...serversEvents,
+  ...sandboxEvents,
+};
+
+export type Calls = typeof calls;
+export type CallName = keyof Calls;
+export type CallInput<C extends CallName> = z.input<Calls[C]['input']>;
+export type CallOutput<C extends CallName> = z.output<Calls[C]['output']>;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.output<Events[E]>;
+
+export const isCallName = (name: unknown): name is CallName =>
+  typeof name === 'string' && Object.hasOwn(calls, name);
+export const isEventName = (name: unknown): name is EventName =>
+  typeof name === 'string' && Object.hasOwn(events, name);
