@@ -10,9 +10,12 @@ export interface JobContext {
 
 /** Throws the standard cancellation error when the job was cancelled. */
 export function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted) {
-    const err = new Error('The operation was cancelled.');
-    err.name = 'AbortError';
-    throw err;
-  }
+  if (signal.aborted) throw abortError();
+}
+
+/** The error every cancelled operation throws; dispatch and jobs map it to CANCELLED. */
+export function abortError(): Error {
+  const err = new Error('The operation was cancelled.');
+  err.name = 'AbortError';
+  return err;
 }
