@@ -1,0 +1,59 @@
+import { app, BrowserWindow } from 'electron';
+import { join } from 'node:path';
+import { createApp, type HearthApp } from '../core/app.ts';
+import { registerAppScheme, serveRenderer } from './app-protocol.ts';
+import { connectBridge, forwardEvents } from './bridge.ts';
+import { createTray } from './tray.ts';
+import { createMainWindow, isAppUrl } from './window.ts';
+
+// The Electron host: windows, tray and IPC only. Everything Hearth does lives in src/core.
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  registerAppScheme();
+  let hearth: HearthApp | null = null;
+  let win: BrowserWindow | null = null;
+  let quitting = false;
+
+  const show = () => {
+    if (!win || win.isDestroyed()) {
+      win = createMainWindow(join(import.meta.dirname, '../preload'));
+      if (hearth) forwardEvents(hearth, win.webContents);
+    }
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+  };
+
+  app.on('second-instance', show);
+
+  app.whenReady().then(async () => {
+    serveRenderer(join(import.meta.dirname, '../renderer'));
+    hearth = await createApp({
+      dataDir: app.getPath('userData'),
+      host: 'electron',
+      version: app.getVersion(),
+      // The sandbox's PLC and PDS run as Node children of Electron's own binary.
+      childNode: { path: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } },
+      onInternalError: (err) => console.error('[hearth] internal error:', err),
+    });
+    connectBridge(hearth, isAppUrl);
+    const tray = createTray(show, () => app.quit());
+    hearth.subscribe((event, payload) => {
+      if (event === 'sandbox.status') tray.update(payload as Parameters<typeof tray.update>[0]);
+    });
+    show();
+  });
+
+  // Keep running in the tray when the window closes: the sandbox and jobs go on.
+  app.on('window-all-closed', () => undefined);
+
+  // Quitting stops the sandbox cleanly (PDS then PLC) before the process exits.
+  app.on('before-quit', (event) => {
+    if (quitting || !hearth) return;
+    event.preventDefault();
+    quitting = true;
+    void hearth.close().finally(() => app.quit());
+  });
+}

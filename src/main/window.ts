@@ -1,0 +1,50 @@
+import { BrowserWindow, shell } from 'electron';
+import { join } from 'node:path';
+
+export const APP_SCHEME = 'hearth';
+export const APP_ORIGIN = `${APP_SCHEME}://app`;
+
+/** The renderer's origin: the dev server while developing, the app's own scheme when built. */
+export const rendererOrigin = (): string => process.env.ELECTRON_RENDERER_URL ?? APP_ORIGIN;
+
+export const isAppUrl = (url: string): boolean => {
+  try {
+    return new URL(url).origin === new URL(rendererOrigin()).origin;
+  } catch {
+    return false;
+  }
+};
+
+/** The main window: shown only when painted, locked to the app's own pages. */
+export function createMainWindow(preloadDir: string): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1200,
+    height: 800,
+    minWidth: 800,
+    minHeight: 560,
+    show: false,
+    title: 'Hearth',
+    webPreferences: {
+      preload: join(preloadDir, 'index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+
+  // New windows are never opened by the renderer; web links go to the user's browser instead.
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  win.webContents.on('will-navigate', (event, url) => {
+    if (!isAppUrl(url)) event.preventDefault();
+  });
+  win.webContents.on('will-attach-webview', (event) => event.preventDefault());
+
+  void win.loadURL(process.env.ELECTRON_RENDERER_URL ?? `${APP_ORIGIN}/index.html`);
+  return win;
+}

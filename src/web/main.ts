@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createApp } from '../core/app.ts';
+import { webDataDir } from '../core/data-dir.ts';
+import { startWebHost } from './web-host.ts';
+
+/**
+ * `npm run web`: Hearth without Electron. Serves the same UI and contract on 127.0.0.1 for a
+ * browser on this machine (or over an SSH tunnel from another).
+ */
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
+
+const app = await createApp({
+  dataDir: webDataDir(),
+  host: 'web',
+  version,
+  // Lets end-to-end runs keep their keychain entries apart from a real install's.
+  ...(process.env.HEARTH_KEYCHAIN_SERVICE ? { keychainService: process.env.HEARTH_KEYCHAIN_SERVICE } : {}),
+  onInternalError: (err) => console.error('[hearth] internal error:', err),
+});
+const host = await startWebHost({
+  app,
+  rendererDir: `${root}out/renderer`,
+  port: process.env.HEARTH_PORT ? Number(process.env.HEARTH_PORT) : 0,
+});
+
+// One line a person (or a test) can act on; the token in it is the only way in.
+console.log(`Hearth is running. Open ${host.openUrl}`);
+
+let closing = false;
+const shutdown = async () => {
+  if (closing) return;
+  closing = true;
+  console.log('Hearth is stopping…');
+  await host.close();
+  await app.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown());
+process.on('SIGTERM', () => void shutdown());
