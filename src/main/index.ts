@@ -1,4 +1,4 @@
-import { app, BrowserWindow } from 'electron';
+import { app, type BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { createApp, type HearthApp } from '../core/app.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
@@ -34,8 +34,15 @@ if (!app.requestSingleInstanceLock()) {
       dataDir: app.getPath('userData'),
       host: 'electron',
       version: app.getVersion(),
-      // The sandbox's PLC and PDS run as Node children of Electron's own binary.
-      childNode: { path: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } },
+      // Lets end-to-end runs keep their keychain entries apart from a real install's.
+      ...(process.env.HEARTH_KEYCHAIN_SERVICE ? { keychainService: process.env.HEARTH_KEYCHAIN_SERVICE } : {}),
+      // The sandbox's PLC and PDS run as Node children of Electron's own binary, from the
+      // entries electron-vite builds beside this file.
+      childNode: {
+        path: process.execPath,
+        env: { ELECTRON_RUN_AS_NODE: '1' },
+        scripts: { plc: join(import.meta.dirname, 'sandbox-plc.js'), pds: join(import.meta.dirname, 'sandbox-pds.js') },
+      },
       onInternalError: (err) => console.error('[hearth] internal error:', err),
     });
     connectBridge(hearth, isAppUrl);

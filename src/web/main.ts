@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createApp } from '../core/app.ts';
 import { webDataDir } from '../core/data-dir.ts';
 import { startWebHost } from './web-host.ts';
 
@@ -11,13 +10,21 @@ import { startWebHost } from './web-host.ts';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
 
-const app = await createApp({
-  dataDir: webDataDir(),
-  host: 'web',
-  version,
-  // Lets end-to-end runs keep their keychain entries apart from a real install's.
-  ...(process.env.HEARTH_KEYCHAIN_SERVICE ? { keychainService: process.env.HEARTH_KEYCHAIN_SERVICE } : {}),
-  onInternalError: (err) => console.error('[hearth] internal error:', err),
+// The host listens and prints its link first; core loads meanwhile, while the browser fetches
+// the window. Calls that arrive before core is ready wait for it.
+const app = import('../core/app.ts').then(({ createApp }) =>
+  createApp({
+    dataDir: webDataDir(),
+    host: 'web',
+    version,
+    // Lets end-to-end runs keep their keychain entries apart from a real install's.
+    ...(process.env.HEARTH_KEYCHAIN_SERVICE ? { keychainService: process.env.HEARTH_KEYCHAIN_SERVICE } : {}),
+    onInternalError: (err) => console.error('[hearth] internal error:', err),
+  }),
+);
+app.catch((err: unknown) => {
+  console.error(`Hearth could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
 });
 const host = await startWebHost({
   app,
@@ -34,7 +41,7 @@ const shutdown = async () => {
   closing = true;
   console.log('Hearth is stopping…');
   await host.close();
-  await app.close();
+  await (await app).close();
   process.exit(0);
 };
 process.on('SIGINT', () => void shutdown());

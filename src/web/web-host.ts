@@ -7,7 +7,8 @@ import type { HearthApp } from '../core/app.ts';
 import { readStatic } from './static-files.ts';
 
 export interface WebHostOptions {
-  app: HearthApp;
+  /** May still be starting: the host listens at once and holds calls until core is ready. */
+  app: HearthApp | Promise<HearthApp>;
   /** The built renderer (out/renderer). */
   rendererDir: string;
   /** 0 picks a free port. */
@@ -142,13 +143,22 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       return ws.close(1003, 'Hearth expects JSON messages.');
     }
     if (typeof request?.id !== 'number') return ws.close(1003, 'Hearth expects a request id.');
-    const envelope = await options.app.dispatch(request.call, request.input);
+    // dispatch never throws; only a core that failed to start can land in the catch.
+    const envelope = await app
+      .then((ready) => ready.dispatch(request.call, request.input))
+      .catch(() => ({
+        ok: false as const,
+        error: { code: 'UNAVAILABLE' as const, message: 'Hearth could not start.', hint: 'See the terminal where Hearth runs.' },
+      }));
     send(ws, { type: 'reply', id: request.id, envelope });
   }
 
-  const unsubscribe = options.app.subscribe((event, payload) => {
-    for (const ws of sockets) send(ws, { type: 'event', event, payload });
-  });
+  const app = Promise.resolve(options.app);
+  const unsubscribe = app.then((ready) =>
+    ready.subscribe((event, payload) => {
+      for (const ws of sockets) send(ws, { type: 'event', event, payload });
+    }),
+  );
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -162,7 +172,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     openUrl: `${url}?token=${token}`,
     port,
     async close() {
-      unsubscribe();
+      (await unsubscribe)();
       for (const ws of sockets) ws.terminate();
       wss.close();
       server.closeAllConnections();
