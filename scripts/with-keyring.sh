@@ -6,6 +6,7 @@ if [ "$#" -eq 0 ]; then
   echo "usage: scripts/with-keyring.sh COMMAND [ARGS...]" >&2
   exit 2
 fi
+# shellcheck disable=SC2016 # the inner script expands inside the new session, not here
 exec dbus-run-session -- bash -c '
   set -euo pipefail
   XDG_DATA_HOME="$(mktemp -d)"

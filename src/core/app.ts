@@ -17,8 +17,11 @@ export interface AppOptions {
   version: string;
   /** The keychain service name; tests and end-to-end runs use a throwaway one. */
   keychainService?: string;
-  /** How the sandbox starts Node for its children (Electron passes its own binary). */
-  childNode?: { path: string; env?: NodeJS.ProcessEnv };
+  /**
+   * How the sandbox starts its children: Electron passes its own binary (run as Node) and the
+   * bundled child entries; elsewhere the defaults (this Node, the .ts sources) apply.
+   */
+  childNode?: { path: string; env?: NodeJS.ProcessEnv; scripts?: { plc: string; pds: string } };
   onInternalError?: (err: unknown) => void;
 }
 
@@ -49,7 +52,11 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     secrets,
     redactor,
     onStatus: (status) => bus.emit('sandbox.status', status),
-    ...(options.childNode ? { nodePath: options.childNode.path, childEnv: options.childNode.env } : {}),
+    ...(options.childNode && {
+      nodePath: options.childNode.path,
+      childEnv: { ...process.env, ...options.childNode.env },
+      ...(options.childNode.scripts && { childScripts: options.childNode.scripts }),
+    }),
   });
 
   const findServer = (id: string): Server => {

@@ -218,7 +218,7 @@ export class JobManager {
 
   async #readLog(id: string): Promise<LogLine[]> {
     await this.#writes;
-    let raw = '';
+    let raw: string;
     try {
       raw = await readFile(this.#logPath(id), 'utf8');
     } catch {
