@@ -38,7 +38,8 @@ describe.skipIf(Boolean(skipReason))('Electron app', () => {
       await expect.poll(() => window.getByRole('button', { name: 'Try it on this computer' }).isVisible(), { timeout: 20_000 }).toBe(true);
       const prefs = await app.evaluate(({ BrowserWindow }) => {
         const win = BrowserWindow.getAllWindows()[0]!;
-        const p = win.webContents.getLastWebPreferences?.() as { contextIsolation?: boolean; sandbox?: boolean; nodeIntegration?: boolean } | undefined;
+        type Prefs = { contextIsolation?: boolean; sandbox?: boolean; nodeIntegration?: boolean };
+        const p = (win.webContents as unknown as { getLastWebPreferences(): Prefs | null }).getLastWebPreferences();
         return { contextIsolation: p?.contextIsolation, sandbox: p?.sandbox, nodeIntegration: p?.nodeIntegration };
       });
       expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false });

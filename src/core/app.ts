@@ -1,15 +1,19 @@
 import { mkdir } from 'node:fs/promises';
+import type { AppInfo } from '../shared/contract/index.ts';
 import type { Envelope } from '../shared/errors.ts';
-import type { AppInfo, Server } from '../shared/contract/index.ts';
-import { HearthError } from '../shared/errors.ts';
+import { appHandlers } from './app-handlers.ts';
 import { ConfigStore } from './config/index.ts';
 import { EventBus, type EventListener } from './events.ts';
+import { jobsHandlers } from './jobs/handlers.ts';
 import { JobManager } from './jobs/index.ts';
 import { Redactor } from './log/redact.ts';
 import { createDispatcher, type Handlers } from './rpc/dispatch.ts';
-import { Sandbox, SANDBOX_SERVER_ID } from './sandbox/index.ts';
+import { sandboxHandlers } from './sandbox/handlers.ts';
+import { Sandbox } from './sandbox/index.ts';
 import { KeyringSecretStore } from './secrets/index.ts';
-import { probeHealth } from './servers/health.ts';
+import { serversHandlers } from './servers/handlers.ts';
+import { ServerRegistry } from './servers/registry.ts';
+import type { Services } from './services.ts';
 
 export interface AppOptions {
   dataDir: string;
@@ -33,9 +37,10 @@ export interface HearthApp {
   close(): Promise<void>;
 }
 
-const SANDBOX_NAME = 'This computer (sandbox)';
-
-/** Composes Hearth's services and implements the contract. Hosts only forward calls and events. */
+/**
+ * Composes Hearth's services and implements the contract: each domain contributes the handlers
+ * of its own calls. Hosts (Electron, browser) only forward calls and events.
+ */
 export async function createApp(options: AppOptions): Promise<HearthApp> {
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const redactor = new Redactor();
@@ -59,84 +64,28 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     }),
   });
 
-  const findServer = (id: string): Server => {
-    const server = config.get().servers.find((s) => s.id === id);
-    if (!server) throw new HearthError('NOT_FOUND', 'Hearth does not know this server.', 'It may have been removed; reload the server list.');
-    return server;
-  };
-
-  const rememberSandbox = async (pdsUrl: string) => {
-    await config.update((c) => {
-      const existing = c.servers.find((s) => s.id === SANDBOX_SERVER_ID);
-      if (existing) existing.url = pdsUrl;
-      else c.servers.push({ id: SANDBOX_SERVER_ID, name: SANDBOX_NAME, kind: 'sandbox', url: pdsUrl, createdAt: new Date().toISOString() });
-    });
-    bus.emit('servers.changed', {});
+  const services: Services = {
+    host: options.host,
+    version: options.version,
+    dataDir: options.dataDir,
+    redactor,
+    bus,
+    secrets,
+    config,
+    servers: new ServerRegistry(config, bus),
+    jobs,
+    sandbox,
   };
 
   const handlers: Handlers = {
-    'app.info': async () => ({
-      version: options.version,
-      host: options.host,
-      dataDir: options.dataDir,
-      keychain: await secrets.probe(),
-      configProblem: config.problem(),
-      firstRun: config.get().servers.length === 0,
-    }),
-
-    'jobs.list': async () => jobs.list(),
-    'jobs.get': async ({ id }) => jobs.get(id),
-    'jobs.cancel': async ({ id }) => ({ cancelled: jobs.cancel(id) }),
-
-    'servers.list': async () => config.get().servers,
-    'servers.health': async ({ serverId }) => {
-      const server = findServer(serverId);
-      if (server.kind === 'sandbox' && sandbox.status().state !== 'running') {
-        return {
-          serverId,
-          status: 'stopped' as const,
-          version: null,
-          responseMs: null,
-          did: null,
-          availableUserDomains: [],
-          inviteCodeRequired: null,
-          checkedAt: new Date().toISOString(),
-          message: 'The sandbox is stopped. Start it to use it.',
-        };
-      }
-      return probeHealth(serverId, server.url);
-    },
-
-    'sandbox.status': async () => sandbox.status(),
-    'sandbox.start': async () => {
-      const probe = await secrets.probe();
-      if (!probe.available) throw new HearthError('NO_KEYCHAIN', 'The sandbox needs the system keychain for its secrets.', probe.message);
-      const { id } = jobs.start({
-        kind: 'sandbox.start',
-        target: SANDBOX_NAME,
-        title: 'Start the sandbox on this computer',
-        run: async (ctx) => {
-          const { pdsUrl } = await sandbox.start(ctx);
-          await rememberSandbox(pdsUrl);
-        },
-      });
-      return { jobId: id };
-    },
-    'sandbox.stop': async () => {
-      const { id } = jobs.start({
-        kind: 'sandbox.stop',
-        target: SANDBOX_NAME,
-        title: 'Stop the sandbox',
-        run: (ctx) => sandbox.stop(ctx),
-      });
-      return { jobId: id };
-    },
+    ...appHandlers(services),
+    ...jobsHandlers(services),
+    ...serversHandlers(services),
+    ...sandboxHandlers(services),
   };
 
-  const dispatch = createDispatcher(handlers, redactor, options.onInternalError);
-
   return {
-    dispatch,
+    dispatch: createDispatcher(handlers, redactor, options.onInternalError),
     subscribe: (listener) => bus.subscribe(listener),
     async close() {
       await jobs.shutdown();

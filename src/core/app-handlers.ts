@@ -1,0 +1,14 @@
+import type { ServiceHandlers, Services } from './services.ts';
+
+export function appHandlers({ version, host, dataDir, secrets, config }: Services): ServiceHandlers<'app'> {
+  return {
+    'app.info': async () => ({
+      version,
+      host,
+      dataDir,
+      keychain: await secrets.probe(),
+      configProblem: config.problem(),
+      firstRun: config.get().servers.length === 0,
+    }),
+  };
+}

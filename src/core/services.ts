@@ -1,0 +1,26 @@
+import type { AppInfo, CallName } from '../shared/contract/index.ts';
+import type { ConfigStore } from './config/index.ts';
+import type { EventBus } from './events.ts';
+import type { JobManager } from './jobs/index.ts';
+import type { Redactor } from './log/redact.ts';
+import type { Handlers } from './rpc/dispatch.ts';
+import type { Sandbox } from './sandbox/index.ts';
+import type { KeyringSecretStore } from './secrets/index.ts';
+import type { ServerRegistry } from './servers/registry.ts';
+
+/** What every domain's handlers may use: the composed services of one running Hearth. */
+export interface Services {
+  host: AppInfo['host'];
+  version: string;
+  dataDir: string;
+  redactor: Redactor;
+  bus: EventBus;
+  secrets: KeyringSecretStore;
+  config: ConfigStore;
+  servers: ServerRegistry;
+  jobs: JobManager;
+  sandbox: Sandbox;
+}
+
+/** The handlers of one service: every call whose name starts with "<service>.". */
+export type ServiceHandlers<S extends string> = Pick<Handlers, Extract<CallName, `${S}.${string}`>>;
