@@ -1,0 +1,68 @@
+import { ScreenHeading } from '../components/ScreenHeading.tsx';
+import { useAppStore } from '../state/app.ts';
+
+function NotYet({ title, children }: { title: string; children: string }) {
+  return (
+    <div className="screen">
+      <ScreenHeading>{title}</ScreenHeading>
+      <p className="lead">{children}</p>
+    </div>
+  );
+}
+
+export function AccountsScreen() {
+  return (
+    <NotYet title="Accounts">
+      Managing the accounts on your servers is not built yet. It will let you create accounts, hand out invite codes and
+      reset passwords without a terminal.
+    </NotYet>
+  );
+}
+
+export function BackupsScreen() {
+  return (
+    <NotYet title="Backups">
+      Backups are not built yet. They will run on your server every day, encrypted, into storage you choose, and this
+      screen will let you check and restore them.
+    </NotYet>
+  );
+}
+
+export function FeedScreen() {
+  return (
+    <NotYet title="Feed">
+      The feed is not built yet. It will show the posts of the people you follow in time order, read straight from the
+      network.
+    </NotYet>
+  );
+}
+
+export function SettingsScreen() {
+  const info = useAppStore((s) => s.info);
+  return (
+    <div className="screen">
+      <ScreenHeading>Settings</ScreenHeading>
+      <p className="lead">There are no settings to change yet; they will appear here as Hearth grows.</p>
+      {info ? (
+        <dl className="facts">
+          <div>
+            <dt>Version</dt>
+            <dd>{info.version}</dd>
+          </div>
+          <div>
+            <dt>Running as</dt>
+            <dd>{info.host === 'electron' ? 'Desktop app' : 'Web page served by Hearth'}</dd>
+          </div>
+          <div>
+            <dt>Data folder</dt>
+            <dd className="path">{info.dataDir}</dd>
+          </div>
+          <div>
+            <dt>System keychain</dt>
+            <dd>{info.keychain.available ? 'Available' : 'Not available'}</dd>
+          </div>
+        </dl>
+      ) : null}
+    </div>
+  );
+}

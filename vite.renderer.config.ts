@@ -1,0 +1,61 @@
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { defineConfig, type Plugin } from 'vite';
+
+/**
+ * The renderer (React UI) build. Used as is by the browser-mode build
+ * (`vite build --config vite.renderer.config.ts`) and as the `renderer` section of electron-vite.
+ * Output: out/renderer, with relative asset URLs (base './') so the same files load from file://
+ * in Electron and from the web host at `/`.
+ */
+
+const repoRoot = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * The page's Content-Security-Policy, added to the built index.html only (the dev server needs
+ * inline scripts for hot reload). No inline script or style: all CSS is in files; React style
+ * props go through the CSSOM, which CSP does not restrict. `connect-src 'self'` covers the
+ * same-origin WebSocket (/rpc) in browser mode. Hosts should send the same policy as a header.
+ */
+export const RENDERER_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "object-src 'none'",
+].join('; ');
+
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'hearth-renderer-csp',
+    apply: 'build',
+    transformIndexHtml: () => [
+      {
+        tag: 'meta',
+        attrs: { 'http-equiv': 'Content-Security-Policy', content: RENDERER_CSP },
+        injectTo: 'head-prepend',
+      },
+    ],
+  };
+}
+
+export default defineConfig({
+  root: fileURLToPath(new URL('./src/renderer', import.meta.url)),
+  base: './',
+  plugins: [react(), contentSecurityPolicy()],
+  build: {
+    outDir: fileURLToPath(new URL('./out/renderer', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+    // Inline nothing as data: URLs into scripts; keep assets as files.
+    assetsInlineLimit: 0,
+    reportCompressedSize: true,
+  },
+  server: {
+    fs: { allow: [repoRoot] },
+  },
+});
