@@ -2,11 +2,11 @@
  * Where the sandbox keeps things on disk, and its one settings file. Nothing secret lives here:
  * secrets are in the keychain (see secrets.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { HearthError } from '../../shared/errors.ts';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
 
 export interface SandboxPaths {
   root: string;
@@ -82,33 +82,8 @@ export async function readSandboxConfig(path: string): Promise<SandboxConfig | n
   return parsed.data;
 }
 
-/**
- * Readers see the old or the new file, never a torn one: temp file beside it, fsync, rename, then
- * fsync the directory so the rename itself survives a power cut.
- */
+/** Written atomically: readers never see a torn file, even after a crash mid-write. */
 export async function writeSandboxConfig(path: string, config: SandboxConfig): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(`${JSON.stringify(config, null, 2)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-  const dirHandle = await open(dir, 'r').catch(() => null);
-  try {
-    await dirHandle?.sync();
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is atomic there anyway.
-  } finally {
-    await dirHandle?.close();
-  }
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(path, `${JSON.stringify(config, null, 2)}\n`);
 }
