@@ -72,6 +72,9 @@ function createHandle(): BridgeHandle {
     };
   }
   const ws: WebSocketBridge = createWebSocketBridge({ url: defaultRpcUrl() });
+  // The page sees the same `window.hearth` in both hosts (DESIGN §1), so tests and the console
+  // can drive it alike. It carries no credential: the socket is authenticated by its cookie.
+  if (typeof window !== 'undefined') window.hearth = ws;
   return {
     bridge: ws,
     transport: 'web',

@@ -14,7 +14,7 @@ import { routeHref } from '../state/ui.ts';
 import { useHealthPolling } from '../state/useHealthPolling.ts';
 
 const KIND_LABEL: Record<Server['kind'], string> = {
-  sandbox: 'Sandbox on this computer',
+  sandbox: 'This computer (sandbox)',
   ssh: 'Server over SSH',
   digitalocean: 'DigitalOcean droplet',
 };
