@@ -55,6 +55,11 @@ function ConnectionBanner() {
           ? 'Reconnecting…'
           : `What you see may be out of date. Trying again${seconds ? ` in ${seconds} s` : ''}…`}
       </p>
+      {status.failures >= 3 ? (
+        <p className="muted">
+          If Hearth was restarted, open the new link it printed: each launch has its own.
+        </p>
+      ) : null}
       {status.state === 'closed' ? (
         <div className="actions">
           <button type="button" className="button" onClick={() => getBridge().reconnectNow()}>

@@ -96,7 +96,8 @@ function ServerCard({ server }: { server: Server }) {
         <HealthBadge entry={entry} />
       </div>
       <p className="muted">
-        {KIND_LABEL[server.kind]} · <span className="url">{server.url}</span>
+        {server.name === KIND_LABEL[server.kind] ? null : `${KIND_LABEL[server.kind]} · `}
+        <span className="url">{server.url}</span>
       </p>
       {health ? <HealthFacts health={health} /> : null}
       {health && health.status !== 'healthy' && health.message ? <p className="health-message">{health.message}</p> : null}
