@@ -57,8 +57,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     [
       "default-src 'self'",
       "script-src 'self'",
-      // Radix injects small <style> elements (scroll locking); no script runs from them.
-      "style-src 'self' 'unsafe-inline'",
+      "style-src 'self'",
       "img-src 'self' data: blob:",
       `connect-src 'self' ${allowedHosts()
         .map((h) => `ws://${h}`)
