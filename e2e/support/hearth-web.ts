@@ -24,7 +24,7 @@ export interface RunningHearth {
 export async function startHearthWeb(): Promise<RunningHearth> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hearth-e2e-home-'));
   const keychainService = `hearth-e2e-${randomUUID()}`;
-  const child = spawn(process.execPath, [join(repoRoot, 'src/web/main.ts')], {
+  const child = spawn(process.execPath, [join(repoRoot, 'out/web/main.js')], {
     cwd: repoRoot,
     env: { ...process.env, HEARTH_HOME: dataDir, HEARTH_KEYCHAIN_SERVICE: keychainService },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,8 @@ import { startWebHost } from './web-host.ts';
 
 /**
  * `npm run web`: Hearth without Electron. Serves the same UI and contract on 127.0.0.1 for a
- * browser on this machine (or over an SSH tunnel from another).
+ * browser on this machine (or over an SSH tunnel from another). Runs from the bundle in out/web
+ * (see vite.web.config.ts) or straight from the sources; `root` is the repository either way.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
@@ -17,6 +18,12 @@ const app = import('../core/app.ts').then(({ createApp }) =>
     dataDir: webDataDir(),
     host: 'web',
     version,
+    // The sandbox's children run from their sources (Node 22 strips the types), wherever this
+    // file runs from: the sources themselves or the bundle in out/web.
+    childNode: {
+      path: process.execPath,
+      scripts: { plc: `${root}src/core/sandbox/plc-child.ts`, pds: `${root}src/core/sandbox/pds-child.ts` },
+    },
     // Lets end-to-end runs keep their keychain entries apart from a real install's.
     ...(process.env.HEARTH_KEYCHAIN_SERVICE ? { keychainService: process.env.HEARTH_KEYCHAIN_SERVICE } : {}),
     onInternalError: (err) => console.error('[hearth] internal error:', err),
