@@ -21,12 +21,20 @@ export interface RunningHearth {
  * Starts `npm run web`'s host exactly as a user would get it (a real process, real keychain,
  * real sandbox), on a throwaway data dir and keychain service.
  */
-export async function startHearthWeb(): Promise<RunningHearth> {
+export async function startHearthWeb(
+  options: {
+    /** Extra environment, e.g. a D-Bus address that leads nowhere (no keychain). */
+    env?: NodeJS.ProcessEnv;
+    /** Runs on the empty data dir before Hearth starts, e.g. to leave a damaged config.json. */
+    prepare?: (dataDir: string) => Promise<void>;
+  } = {},
+): Promise<RunningHearth> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hearth-e2e-home-'));
+  await options.prepare?.(dataDir);
   const keychainService = `hearth-e2e-${randomUUID()}`;
   const child = spawn(process.execPath, [join(repoRoot, 'out/web/main.js')], {
     cwd: repoRoot,
-    env: { ...process.env, HEARTH_HOME: dataDir, HEARTH_KEYCHAIN_SERVICE: keychainService },
+    env: { ...process.env, HEARTH_HOME: dataDir, HEARTH_KEYCHAIN_SERVICE: keychainService, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -57,8 +57,8 @@ export class KeyringSecretStore implements SecretStore {
     try {
       await this.#attempt('read', () => this.#entry(INDEX_ACCOUNT).getPassword());
       return { available: true, message: '' };
-    } catch (err) {
-      return { available: false, message: err instanceof HearthError ? `${err.message} ${err.hint}` : String(err) };
+    } catch {
+      return { available: false, message: `No system keychain is reachable. ${NO_KEYCHAIN_HINT}` };
     }
   }
 
