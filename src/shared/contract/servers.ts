@@ -12,6 +12,8 @@ export const Server = z.object({
   /** Public URL of the PDS, e.g. https://pds.example.com or http://localhost:2583 for the sandbox. */
   url: z.url(),
   createdAt: z.string(),
+  /** The PLC directory its DIDs live in; absent means https://plc.directory (the sandbox has its own). */
+  plcUrl: z.url().optional(),
 });
 export type Server = z.infer<typeof Server>;
 
