@@ -1,0 +1,179 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDoStandin, STANDIN_SIZES, type DoStandin } from '../../../../test/support/do-standin.ts';
+import { HearthError } from '../../../shared/errors.ts';
+import { Redactor } from '../../log/redact.ts';
+import { DigitalOceanClient, rateLimitWait } from './client.ts';
+
+// DigitalOcean is unreachable from here: the client runs against a local stand-in that answers
+// like the documented API v2 (test/support/do-standin.ts).
+
+const TOKEN = 'dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+let standin: DoStandin;
+const client = (extra: Partial<ConstructorParameters<typeof DigitalOceanClient>[0]> = {}) =>
+  new DigitalOceanClient({ token: TOKEN, baseUrl: standin.url, retryBaseMs: 10, ...extra });
+
+beforeAll(async () => {
+  standin = await startDoStandin({ tokens: [TOKEN], domains: ['example.com', 'other.net'] });
+});
+afterAll(() => standin.close());
+
+async function caught(promise: Promise<unknown>): Promise<HearthError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof HearthError) return err;
+    throw err;
+  }
+  throw new Error('expected a HearthError');
+}
+
+describe('DigitalOcean REST client against the stand-in API', () => {
+  it('checks a token: shows the account email and droplet limit', async () => {
+    const account = await client().account();
+    expect(account.email).toBe('sam@example.com');
+    expect(account.droplet_limit).toBe(10);
+  });
+
+  it('says plainly when the token is wrong, and never repeats the token', async () => {
+    const wrong = 'dop_v1_wrongwrongwrongwrongwrong';
+    const err = await caught(new DigitalOceanClient({ token: wrong, baseUrl: standin.url }).account());
+    expect(err.code).toBe('AUTH');
+    expect(err.message).toBe('DigitalOcean did not accept this token.');
+    expect(err.hint).toMatch(/read and write scope/);
+    expect(`${err.message} ${err.hint}`).not.toContain(wrong);
+  });
+
+  it('explains a 403 (read-only token)', async () => {
+    standin.fail('/v2/account/keys', 403);
+    const err = await caught(client().registerSshKey('Hearth', 'ssh-ed25519 AAAAC3Nza hearth'));
+    expect(err.code).toBe('AUTH');
+    expect(err.hint).toMatch(/read-only token cannot create/);
+  });
+
+  it('waits for ratelimit-reset after a 429, then succeeds', async () => {
+    const resetAt = Math.ceil(Date.now() / 1000) + 1;
+    standin.fail('/v2/account', 429, { headers: { 'ratelimit-reset': String(resetAt) } });
+    const started = Date.now();
+    const account = await client().account();
+    expect(account.email).toBe('sam@example.com');
+    // It waited until the announced reset, not a fixed guess.
+    expect(Date.now()).toBeGreaterThanOrEqual(resetAt * 1000 - 50);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('gives up with a clear message when the rate limit resets too far away', async () => {
+    standin.fail('/v2/account', 429, { headers: { 'ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 3600) } });
+    const started = Date.now();
+    const err = await caught(client({ maxRateLimitWaitMs: 2_000 }).account());
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.message).toMatch(/limiting how many requests/);
+    expect(err.hint).toMatch(/Wait 60 minute/);
+  });
+
+  it('retries a 5xx and then succeeds', async () => {
+    standin.fail('/v2/regions', 503, { times: 2 });
+    const before = standin.requests.length;
+    const regions = await client().regions();
+    expect(regions.map((r) => r.slug)).toContain('nyc3');
+    expect(standin.requests.slice(before).filter((r) => r.path.startsWith('/v2/regions'))).toHaveLength(3);
+  });
+
+  it('stops retrying 5xx after a bounded number of attempts', async () => {
+    standin.fail('/v2/regions', 500, { times: 10 });
+    const before = standin.requests.length;
+    const err = await caught(client({ maxRetries: 2 }).regions());
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.message).toMatch(/server error \(500\) several times/);
+    expect(standin.requests.length - before).toBe(3);
+    standin.fail('/v2/regions', 500, { times: 0 });
+    // Drain the remaining injected failures so later tests start clean.
+    for (let i = 0; i < 7; i++) await client({ maxRetries: 0 }).regions().catch(() => undefined);
+  });
+
+  it('follows links.pages.next until every page is read', async () => {
+    standin.pageSize = 2;
+    try {
+      const before = standin.requests.length;
+      const sizes = await client().sizes();
+      expect(sizes.map((s) => s.slug)).toEqual(STANDIN_SIZES.map((s) => s.slug));
+      expect(sizes.find((s) => s.slug === 's-1vcpu-2gb')?.price_monthly).toBe(12);
+      const pages = standin.requests.slice(before).map((r) => r.path);
+      expect(pages).toEqual(['/v2/sizes?per_page=200', '/v2/sizes?per_page=200&page=2', '/v2/sizes?per_page=200&page=3']);
+    } finally {
+      standin.pageSize = 200;
+    }
+  });
+
+  it('lists distribution images including Ubuntu 24.04', async () => {
+    const images = await client().images();
+    expect(images.map((i) => i.slug)).toContain('ubuntu-24-04-x64');
+  });
+
+  it("registers Hearth's public key once", async () => {
+    const pub = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHearthTestKey hearth@desktop';
+    const first = await client().registerSshKey('Hearth', pub);
+    const second = await client().registerSshKey('Hearth', `${pub.split(' ').slice(0, 2).join(' ')} other-comment`);
+    expect(second.id).toBe(first.id);
+    expect(standin.state.sshKeys).toHaveLength(1);
+  });
+
+  it('finds the DO DNS zone serving a hostname', async () => {
+    expect(await client().zoneFor('pds.example.com')).toBe('example.com');
+    expect(await client().zoneFor('example.com')).toBe('example.com');
+    expect(await client().zoneFor('pds.elsewhere.org')).toBeNull();
+  });
+
+  it('creates a full-access Spaces key, then a bucket-scoped readwrite key, and deletes one', async () => {
+    const admin = await client().createSpacesKey('hearth-admin', [{ bucket: '', permission: 'fullaccess' }]);
+    expect(admin.secret_key.length).toBeGreaterThan(20);
+    const scoped = await client().createSpacesKey('hearth-pds', [{ bucket: 'hearth-pds-blobs', permission: 'readwrite' }]);
+    expect(scoped.grants).toEqual([{ bucket: 'hearth-pds-blobs', permission: 'readwrite' }]);
+    const listed = await client().spacesKeys();
+    expect(listed.map((k) => k.access_key).sort()).toEqual([admin.access_key, scoped.access_key].sort());
+    // Listing never carries secret halves.
+    expect(JSON.stringify(listed)).not.toContain(admin.secret_key);
+    await client().deleteSpacesKey(admin.access_key);
+    expect((await client().spacesKeys()).map((k) => k.access_key)).toEqual([scoped.access_key]);
+  });
+
+  it('rejects a reply that does not match the documented shape', async () => {
+    const fakeFetch: typeof fetch = async () => new Response(JSON.stringify({ account: { email: 3 } }), { status: 200 });
+    const err = await caught(client({ fetch: fakeFetch }).account());
+    expect(err.code).toBe('INTERNAL');
+    expect(err.message).toMatch(/form Hearth does not understand/);
+  });
+
+  it('gives an offline-aware error when DigitalOcean cannot be reached', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const err = await caught(new DigitalOceanClient({ token: TOKEN, baseUrl: `http://127.0.0.1:${port}`, maxRetries: 1, retryBaseMs: 5 }).account());
+    expect(err.code).toBe('NETWORK');
+    expect(err.message).toMatch(/could not reach DigitalOcean \(connection refused\)/);
+  });
+
+  it('registers the token with the redactor and never follows a paging link off the API origin', async () => {
+    const redactor = new Redactor();
+    const seen: string[] = [];
+    const fakeFetch: typeof fetch = async (input) => {
+      seen.push(String(input));
+      return seen.length === 1
+        ? new Response(JSON.stringify({ domains: [{ name: 'a.com' }], links: { pages: { next: 'https://evil.example/v2/domains?page=2' } } }))
+        : new Response(JSON.stringify({ domains: [{ name: 'b.com' }], links: {} }));
+    };
+    const domains = await client({ redactor, fetch: fakeFetch, baseUrl: 'https://api.example.test' }).domains();
+    expect(domains.map((d) => d.name)).toEqual(['a.com', 'b.com']);
+    expect(seen[1]).toBe('https://api.example.test/v2/domains?page=2');
+    expect(redactor.redact(`token ${TOKEN}`)).toBe('token [redacted]');
+  });
+
+  it('computes the wait from ratelimit-reset', () => {
+    expect(rateLimitWait('1000', 999_000)).toBe(1_000);
+    expect(rateLimitWait(null, 0)).toBe(1_000);
+    expect(rateLimitWait('1', 5_000_000)).toBe(250);
+  });
+});
