@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AppInfo } from '../shared/contract/index.ts';
 import type { Envelope } from '../shared/errors.ts';
+import { accountsHandlers } from './accounts/index.ts';
 import { appHandlers } from './app-handlers.ts';
 import { ConfigStore } from './config/index.ts';
 import { EventBus, type EventListener } from './events.ts';
@@ -82,6 +83,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     ...jobsHandlers(services),
     ...serversHandlers(services),
     ...sandboxHandlers(services),
+    ...accountsHandlers(services),
   };
 
   return {

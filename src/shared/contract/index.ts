@@ -1,9 +1,11 @@
 import type { z } from 'zod';
+import { accountsCalls } from './accounts.ts';
 import { appCalls } from './app.ts';
 import { jobsCalls, jobsEvents } from './jobs.ts';
 import { sandboxCalls, sandboxEvents } from './sandbox.ts';
 import { serversCalls, serversEvents } from './servers.ts';
 
+export * from './accounts.ts';
 export * from './app.ts';
 export * from './jobs.ts';
 export * from './sandbox.ts';
@@ -19,6 +21,7 @@ export const calls = {
   ...jobsCalls,
   ...serversCalls,
   ...sandboxCalls,
+  ...accountsCalls,
 };
 
 /** Every event core pushes to the renderer, by name. */
