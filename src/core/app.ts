@@ -3,6 +3,8 @@ import type { AppInfo } from '../shared/contract/index.ts';
 import type { Envelope } from '../shared/errors.ts';
 import { accountsHandlers } from './accounts/index.ts';
 import { appHandlers } from './app-handlers.ts';
+import { cloudHandlers } from './cloud/handlers.ts';
+import { CloudService, type CloudServiceOptions } from './cloud/index.ts';
 import { ConfigStore } from './config/index.ts';
 import { EventBus, type EventListener } from './events.ts';
 import { jobsHandlers } from './jobs/handlers.ts';
@@ -28,6 +30,8 @@ export interface AppOptions {
    */
   childNode?: { path: string; env?: NodeJS.ProcessEnv; scripts?: { plc: string; pds: string } };
   onInternalError?: (err: unknown) => void;
+  /** Tests substitute the Pulumi engine and the DigitalOcean endpoints here. */
+  cloud?: Pick<CloudServiceOptions, 'automation' | 'simulated' | 'apiUrl' | 'publicIpUrl' | 'resolve4'>;
 }
 
 export interface HearthApp {
@@ -65,6 +69,18 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     }),
   });
 
+  const servers = new ServerRegistry(config, bus);
+  const cloud = new CloudService({
+    dataDir: options.dataDir,
+    secrets,
+    redactor,
+    config,
+    servers,
+    jobs,
+    onRows: (jobId, rows) => bus.emit('cloud.resources', { jobId, rows }),
+    ...options.cloud,
+  });
+
   const services: Services = {
     host: options.host,
     version: options.version,
@@ -73,9 +89,10 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     bus,
     secrets,
     config,
-    servers: new ServerRegistry(config, bus),
+    servers,
     jobs,
     sandbox,
+    cloud,
   };
 
   const handlers: Handlers = {
@@ -84,6 +101,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     ...serversHandlers(services),
     ...sandboxHandlers(services),
     ...accountsHandlers(services),
+    ...cloudHandlers(services),
   };
 
   return {

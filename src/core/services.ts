@@ -1,4 +1,5 @@
 import type { AppInfo, CallName } from '../shared/contract/index.ts';
+import type { CloudService } from './cloud/index.ts';
 import type { ConfigStore } from './config/index.ts';
 import type { EventBus } from './events.ts';
 import type { JobManager } from './jobs/index.ts';
@@ -20,6 +21,7 @@ export interface Services {
   servers: ServerRegistry;
   jobs: JobManager;
   sandbox: Sandbox;
+  cloud: CloudService;
 }
 
 /** The handlers of one service: every call whose name starts with "<service>.". */

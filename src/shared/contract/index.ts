@@ -1,12 +1,14 @@
 import type { z } from 'zod';
 import { accountsCalls } from './accounts.ts';
 import { appCalls } from './app.ts';
+import { cloudCalls, cloudEvents } from './cloud.ts';
 import { jobsCalls, jobsEvents } from './jobs.ts';
 import { sandboxCalls, sandboxEvents } from './sandbox.ts';
 import { serversCalls, serversEvents } from './servers.ts';
 
 export * from './accounts.ts';
 export * from './app.ts';
+export * from './cloud.ts';
 export * from './jobs.ts';
 export * from './sandbox.ts';
 export * from './servers.ts';
@@ -22,6 +24,7 @@ export const calls = {
   ...serversCalls,
   ...sandboxCalls,
   ...accountsCalls,
+  ...cloudCalls,
 };
 
 /** Every event core pushes to the renderer, by name. */
@@ -29,6 +32,7 @@ export const events = {
   ...jobsEvents,
   ...serversEvents,
   ...sandboxEvents,
+  ...cloudEvents,
 };
 
 export type Calls = typeof calls;

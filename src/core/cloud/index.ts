@@ -1,0 +1,3 @@
+export { automationFor, CloudService, GLOBAL_TOKEN_ACCOUNT, type CloudServiceOptions } from './service.ts';
+export { DigitalOceanClient, doApiUrl } from './digitalocean/client.ts';
+export type { AutomationApi } from './automation.ts';

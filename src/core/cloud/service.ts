@@ -1,0 +1,345 @@
+import { randomBytes } from 'node:crypto';
+import { resolve4 } from 'node:dns/promises';
+import { utils } from 'ssh2';
+import { z } from 'zod';
+import { CloudPlanView, WizardDraft, type ResourceRow, type StackSettings } from '../../shared/contract/cloud.ts';
+import { HearthError } from '../../shared/errors.ts';
+import type { ConfigStore } from '../config/index.ts';
+import type { JobContext } from '../jobs/job-context.ts';
+import type { JobManager } from '../jobs/index.ts';
+import type { Redactor } from '../log/redact.ts';
+import type { SecretStore } from '../secrets/index.ts';
+import type { ServerRegistry } from '../servers/registry.ts';
+import type { AutomationApi } from './automation.ts';
+import { DigitalOceanClient, doApiUrl } from './digitalocean/client.ts';
+import { requiredRecords, SPACES_REGIONS, type CloudPlan } from './program.ts';
+import type { StackOutputs, StackRunner } from './stack-runner.ts';
+
+/** The token the wizard checked, before a server exists to file it under. */
+export const GLOBAL_TOKEN_ACCOUNT = 'digitalocean/token';
+
+/** What Hearth remembers about one DigitalOcean stack in config.json: never a secret. */
+const StackRecord = z.object({
+  plan: z.object({
+    name: z.string(),
+    region: z.string(),
+    size: z.string(),
+    image: z.string(),
+    sshKeyFingerprint: z.string(),
+    sshFrom: z.string(),
+    hostname: z.string(),
+    dnsZone: z.string().nullable(),
+    bucketName: z.string(),
+  }),
+  sshPublicKey: z.string(),
+  sizePriceMonthly: z.number(),
+  reviewed: CloudPlanView.nullable(),
+  outputs: z.record(z.string(), z.string()).nullable(),
+});
+type StackRecord = z.infer<typeof StackRecord>;
+
+const CloudSettings = z.object({ draft: WizardDraft.nullable().default(null), stacks: z.record(z.string(), StackRecord).default({}) }).loose();
+type CloudSettings = z.infer<typeof CloudSettings>;
+
+export interface CloudServiceOptions {
+  dataDir: string;
+  secrets: SecretStore;
+  redactor: Redactor;
+  config: ConfigStore;
+  servers: ServerRegistry;
+  jobs: JobManager;
+  /** Tests inject a recording fake; otherwise chosen on first use (see automationFor). */
+  automation?: AutomationApi;
+  simulated?: boolean;
+  onRows: (jobId: string, rows: ResourceRow[]) => void;
+  apiUrl?: string;
+  /** Answers `{ "ip": "…" }` with this computer's public address. */
+  publicIpUrl?: string;
+  resolve4?: (name: string) => Promise<string[]>;
+}
+
+/**
+ * The DigitalOcean setup: the token, the wizard's choices (a draft kept in config.json so nothing
+ * is lost when the window closes) and the jobs that preview, create, refresh and destroy a stack.
+ */
+export class CloudService {
+  readonly #o: CloudServiceOptions;
+  #runner: Promise<StackRunner> | null = null;
+
+  constructor(options: CloudServiceOptions) {
+    this.#o = options;
+  }
+
+  client(token: string, signal?: AbortSignal): DigitalOceanClient {
+    return new DigitalOceanClient({ token, baseUrl: this.#o.apiUrl ?? doApiUrl(), redactor: this.#o.redactor, ...(signal && { signal }) });
+  }
+
+  async #token(serverId?: string): Promise<string> {
+    const token = (serverId && (await this.#o.secrets.get(`${serverId}/do-token`))) || (await this.#o.secrets.get(GLOBAL_TOKEN_ACCOUNT));
+    if (!token) throw new HearthError('AUTH', 'Hearth has no DigitalOcean token yet.', 'Paste your token in the first step of the wizard.');
+    return token;
+  }
+
+  async checkToken(token?: string) {
+    const candidate = token ?? (await this.#token());
+    this.#o.redactor.register(candidate);
+    const account = await this.client(candidate).account();
+    if (token) await this.#o.secrets.set(GLOBAL_TOKEN_ACCOUNT, token);
+    return { email: account.email, dropletLimit: account.droplet_limit, status: account.status };
+  }
+
+  async options() {
+    const client = this.client(await this.#token());
+    const [regions, sizes, publicAddress] = await Promise.all([client.regions(), client.sizes(), this.#publicAddress()]);
+    return {
+      regions: regions.filter((r) => r.available).map((r) => ({ slug: r.slug, name: r.name, spaces: SPACES_REGIONS.includes(r.slug) })),
+      sizes: sizes
+        .filter((s) => s.available)
+        .map((s) => ({ slug: s.slug, memoryMb: s.memory, vcpus: s.vcpus, diskGb: s.disk, priceMonthly: s.price_monthly, regions: s.regions }))
+        .sort((a, b) => a.priceMonthly - b.priceMonthly),
+      publicAddress,
+    };
+  }
+
+  async #publicAddress(): Promise<string | null> {
+    try {
+      const res = await fetch(this.#o.publicIpUrl ?? publicIpUrl(), { signal: AbortSignal.timeout(5_000) });
+      const body = z.object({ ip: z.ipv4() }).safeParse(await res.json());
+      return body.success ? body.data.ip : null;
+    } catch {
+      // The wizard asks for it instead.
+      return null;
+    }
+  }
+
+  async checkDomain(hostname: string) {
+    const zone = await this.client(await this.#token()).zoneFor(hostname);
+    return { zone, records: requiredRecords(hostname) };
+  }
+
+  /** Manual DNS: both names (the hostname and a name under the wildcard) must resolve to the address. */
+  async resolveDns(hostname: string, address: string) {
+    const lookup = this.#o.resolve4 ?? resolve4;
+    const probe = `hearth-check-${randomBytes(3).toString('hex')}.${hostname}`;
+    const names = await Promise.all(
+      [hostname, probe].map(async (name) => {
+        const addresses = await lookup(name).catch(() => [] as string[]);
+        return { name: name === probe ? `*.${hostname} (checked as ${probe})` : name, addresses, ok: addresses.includes(address) };
+      }),
+    );
+    return { ok: names.every((n) => n.ok), names };
+  }
+
+  async #settings(): Promise<CloudSettings> {
+    const parsed = CloudSettings.safeParse(this.#o.config.get().settings.cloud ?? {});
+    return parsed.success ? parsed.data : { draft: null, stacks: {} };
+  }
+
+  async #saveSettings(change: (s: CloudSettings) => void): Promise<void> {
+    await this.#o.config.update((config) => {
+      const parsed = CloudSettings.safeParse(config.settings.cloud ?? {});
+      const current: CloudSettings = parsed.success ? parsed.data : { draft: null, stacks: {} };
+      change(current);
+      config.settings.cloud = current;
+    });
+  }
+
+  async draft(): Promise<WizardDraft | null> {
+    return (await this.#settings()).draft;
+  }
+
+  async saveDraft(draft: WizardDraft): Promise<void> {
+    await this.#saveSettings((s) => {
+      s.draft = { ...draft, updatedAt: new Date().toISOString() };
+    });
+  }
+
+  async discardDraft(): Promise<void> {
+    await this.#saveSettings((s) => {
+      s.draft = null;
+    });
+  }
+
+  async plan(serverId: string): Promise<CloudPlanView | null> {
+    return (await this.#settings()).stacks[serverId]?.reviewed ?? null;
+  }
+
+  async #record(serverId: string): Promise<StackRecord> {
+    const record = (await this.#settings()).stacks[serverId];
+    if (!record) throw new HearthError('NOT_FOUND', 'Hearth has no DigitalOcean plan for this server.', 'Run the wizard’s review step first.');
+    return record;
+  }
+
+  #stackRunner(): Promise<StackRunner> {
+    // Loaded on first use: the Pulumi SDK is large and most launches never need it.
+    this.#runner ??= (async () => {
+      const { StackRunner } = await import('./stack-runner.ts');
+      const chosen = this.#o.automation ? { automation: this.#o.automation, simulated: this.#o.simulated ?? false } : await automationFor();
+      return new StackRunner({ dataDir: this.#o.dataDir, secrets: this.#o.secrets, onRows: this.#o.onRows, ...chosen });
+    })();
+    this.#runner.catch(() => (this.#runner = null));
+    return this.#runner;
+  }
+
+  async rows(jobId: string): Promise<ResourceRow[]> {
+    return this.#runner ? (await this.#runner).rows(jobId) : [];
+  }
+
+  /** Starts the preview job: SSH key and token set up for this server, then the engine's plan. */
+  startPreview(settings: StackSettings): string {
+    const { id } = this.#o.jobs.start({
+      kind: 'cloud.preview',
+      target: settings.name,
+      title: `Plan the DigitalOcean server ${settings.name}`,
+      run: (ctx) => this.#preview(ctx, settings),
+    });
+    return id;
+  }
+
+  async #preview(ctx: JobContext, settings: StackSettings): Promise<CloudPlanView> {
+    const { serverId } = settings;
+    const token = await this.#token(serverId);
+    await this.#o.secrets.set(`${serverId}/do-token`, token);
+    const client = this.client(token, ctx.signal);
+    ctx.progress(0.01, 'Checking the choices with DigitalOcean');
+    const [sizes, zone] = await Promise.all([client.sizes(), settings.dnsMode === 'digitalocean' ? client.zoneFor(settings.hostname) : Promise.resolve(null)]);
+    const size = sizes.find((s) => s.slug === settings.size);
+    if (!size) throw new HearthError('VALIDATION', `DigitalOcean has no size called ${settings.size}.`, 'Go back and pick a size from the list.');
+    if (!size.regions.includes(settings.region)) throw new HearthError('VALIDATION', `The size ${settings.size} is not offered in ${settings.region}.`, 'Pick another size or region.');
+    if (settings.dnsMode === 'digitalocean' && !zone) {
+      throw new HearthError('VALIDATION', `${settings.hostname} is not in a DNS zone of this DigitalOcean account.`, 'Add the domain under Networking → Domains in DigitalOcean, or choose "I manage DNS elsewhere".');
+    }
+
+    const existing = (await this.#settings()).stacks[serverId];
+    const sshPublicKey = existing?.sshPublicKey ?? (await this.#newSshKey(serverId, settings.name));
+    ctx.progress(0.015, 'Registering Hearth’s SSH key with DigitalOcean');
+    const key = await client.registerSshKey(`Hearth ${settings.name}`, sshPublicKey);
+    const plan: CloudPlan = {
+      name: settings.name,
+      region: settings.region,
+      size: settings.size,
+      image: 'ubuntu-24-04-x64',
+      sshKeyFingerprint: key.fingerprint,
+      sshFrom: settings.sshFrom,
+      hostname: settings.hostname,
+      dnsZone: settings.dnsMode === 'digitalocean' ? zone : null,
+      bucketName: existing?.plan.bucketName ?? `hearth-${settings.name}-${randomBytes(3).toString('hex')}`.slice(0, 63),
+    };
+    const reviewed = await (await this.#stackRunner()).preview(ctx, plan, size.price_monthly, serverId);
+    await this.#saveSettings((s) => {
+      s.stacks[serverId] = { plan, sshPublicKey, sizePriceMonthly: size.price_monthly, reviewed, outputs: existing?.outputs ?? null };
+    });
+    return reviewed;
+  }
+
+  async #newSshKey(serverId: string, name: string): Promise<string> {
+    const pair = utils.generateKeyPairSync('ed25519', { comment: `hearth@${name}` });
+    await this.#o.secrets.set(`${serverId}/ssh-private-key`, pair.private);
+    return pair.public.trim();
+  }
+
+  startApply(serverId: string): string {
+    const { id } = this.#o.jobs.start({
+      kind: 'cloud.apply',
+      target: serverId,
+      title: 'Create the server on DigitalOcean',
+      run: (ctx) => this.#apply(ctx, serverId),
+    });
+    return id;
+  }
+
+  async #apply(ctx: JobContext, serverId: string): Promise<StackOutputs> {
+    const record = await this.#record(serverId);
+    if (!record.reviewed) throw new HearthError('CONFLICT', 'This plan has not been reviewed yet.', 'Run the review step first.');
+    await this.#ensureSpacesAdminKey(ctx, serverId, record.plan.name);
+    const expected = record.reviewed.resources.filter((r) => r.op !== 'same').length;
+    const outputs = await (await this.#stackRunner()).apply(ctx, record.plan, serverId, expected);
+    await this.#saveSettings((s) => {
+      const r = s.stacks[serverId];
+      if (r) r.outputs = { ...outputs };
+    });
+    const known = this.#o.servers.list().find((s) => s.id === serverId);
+    await this.#o.servers.upsert({
+      id: serverId,
+      name: record.plan.name,
+      kind: 'digitalocean',
+      url: `https://${outputs.hostname}`,
+      createdAt: known?.createdAt ?? new Date().toISOString(),
+    });
+    ctx.log(`The droplet answers at ${outputs.ip}; ${outputs.hostname} points there${record.plan.dnsZone ? '' : ' once you create the two DNS records'}.`);
+    return outputs;
+  }
+
+  /**
+   * Creating a bucket needs a Spaces key with full access (DigitalOcean's API cannot create a
+   * bucket with a token alone). It is made once per server over the REST API and kept in the
+   * keychain; the server itself only ever gets the bucket-scoped key the program creates.
+   */
+  async #ensureSpacesAdminKey(ctx: JobContext, serverId: string, name: string): Promise<void> {
+    if (await this.#o.secrets.get(`${serverId}/spaces-admin-secret`)) return;
+    ctx.progress(0.01, 'Creating a Spaces key to create the bucket with');
+    const key = await this.client(await this.#token(serverId), ctx.signal).createSpacesKey(`hearth-${name}-admin`, [{ bucket: '', permission: 'fullaccess' }]);
+    await this.#o.secrets.set(`${serverId}/spaces-admin-secret`, key.secret_key);
+    await this.#o.secrets.set(`${serverId}/spaces-admin-key-id`, key.access_key);
+    ctx.log(`Created the Spaces key ${key.name} (used only by this computer to manage the bucket).`);
+  }
+
+  startRefresh(serverId: string): string {
+    const { id } = this.#o.jobs.start({
+      kind: 'cloud.refresh',
+      target: serverId,
+      title: 'Compare the DigitalOcean server with what Hearth created',
+      run: async (ctx) => (await this.#stackRunner()).refresh(ctx, (await this.#record(serverId)).plan, serverId),
+    });
+    return id;
+  }
+
+  async destroyCheck(serverId: string) {
+    const record = await this.#record(serverId);
+    // Backups are not built yet: there is never a recent one to fall back on.
+    return {
+      name: record.plan.name,
+      backupWarning:
+        'No backup of this server exists yet (backups come in a later version of Hearth), so none is newer than 24 hours. Destroying deletes the droplet, its reserved IP, its DNS records and its bucket: every account on it is lost for good.',
+    };
+  }
+
+  startDestroy(serverId: string, confirmName: string): Promise<string> {
+    return this.#record(serverId).then((record) => {
+      if (confirmName.trim() !== record.plan.name) {
+        throw new HearthError('VALIDATION', 'The name you typed does not match the server’s name.', `Type ${record.plan.name} exactly to confirm.`);
+      }
+      const { id } = this.#o.jobs.start({
+        kind: 'cloud.destroy',
+        target: record.plan.name,
+        title: `Destroy the DigitalOcean server ${record.plan.name}`,
+        run: async (ctx) => {
+          await (await this.#stackRunner()).destroy(ctx, record.plan, serverId);
+          await this.#saveSettings((s) => {
+            const r = s.stacks[serverId];
+            if (r) r.outputs = null;
+          });
+        },
+      });
+      return id;
+    });
+  }
+}
+
+/**
+ * Which Pulumi engine core uses: the real one, or, only when HEARTH_FAKE_PULUMI=1 (end-to-end
+ * tests: the CLI cannot be downloaded there), the simulated one, whose plans say so.
+ */
+export async function automationFor(env: NodeJS.ProcessEnv = process.env): Promise<{ automation: AutomationApi; simulated: boolean }> {
+  if (env.HEARTH_FAKE_PULUMI === '1') {
+    const { SimulatedAutomation } = await import('./simulated-automation.ts');
+    return { automation: new SimulatedAutomation({ stepDelayMs: 200 }), simulated: true };
+  }
+  const { realAutomation } = await import('./automation.ts');
+  return { automation: realAutomation(), simulated: false };
+}
+
+/** Only the end-to-end tests set HEARTH_PUBLIC_IP_URL, pointing at the DigitalOcean stand-in. */
+export function publicIpUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HEARTH_PUBLIC_IP_URL || 'https://api.ipify.org?format=json';
+}

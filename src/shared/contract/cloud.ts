@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { call } from './define.ts';
+import { JobId } from './jobs.ts';
+import { ServerId } from './servers.ts';
+
+// The DigitalOcean setup wizard and the Pulumi stack behind each DigitalOcean server.
+
+export const ResourceOp = z.enum(['create', 'update', 'replace', 'delete', 'same']);
+export type ResourceOp = z.infer<typeof ResourceOp>;
+
+/** One resource of a stack while an operation runs: one row in the job's view. */
+export const ResourceRow = z.object({
+  urn: z.string(),
+  name: z.string(),
+  type: z.string(),
+  /** What it is, in words: "Droplet (the server)". */
+  kind: z.string(),
+  op: ResourceOp,
+  state: z.enum(['pending', 'running', 'done', 'failed']),
+});
+export type ResourceRow = z.infer<typeof ResourceRow>;
+
+export const CostLine = z.object({ label: z.string(), usdMonthly: z.number() });
+
+/** What a preview found: the readable plan shown before anything is created. */
+export const CloudPlanView = z.object({
+  serverId: ServerId,
+  resources: z.array(z.object({ name: z.string(), kind: z.string(), op: ResourceOp })),
+  monthlyCost: z.object({ totalUsd: z.number(), lines: z.array(CostLine) }),
+  /** Operations an interrupted earlier run left pending, in words. Never hidden. */
+  pendingOperations: z.array(z.string()),
+  /** True when no real Pulumi engine produced it (test mode): the UI says so. */
+  simulated: z.boolean(),
+  createdAt: z.string(),
+});
+export type CloudPlanView = z.infer<typeof CloudPlanView>;
+
+const Hostname = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(253)
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'not a hostname like pds.example.com');
+const Ipv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'not an IPv4 address');
+
+/** What the wizard collected so far. Kept in config.json so closing the window loses nothing; never a secret. */
+export const WizardDraft = z.object({
+  step: z.enum(['token', 'size', 'domain', 'review', 'create', 'install', 'done']),
+  serverId: ServerId,
+  name: z.string().max(100).default(''),
+  expectedAccounts: z.number().int().min(1).max(100_000).default(5),
+  region: z.string().max(20).default(''),
+  size: z.string().max(40).default(''),
+  hostname: z.string().max(253).default(''),
+  dnsMode: z.enum(['digitalocean', 'manual']).default('digitalocean'),
+  dnsZone: z.string().max(253).nullable().default(null),
+  sshFrom: z.string().max(15).default(''),
+  bucketName: z.string().max(63).default(''),
+  previewJobId: JobId.nullable().default(null),
+  applyJobId: JobId.nullable().default(null),
+  plan: CloudPlanView.nullable().default(null),
+  updatedAt: z.string().default(''),
+});
+export type WizardDraft = z.infer<typeof WizardDraft>;
+
+/** The settings one stack is built from, checked before any preview. */
+export const StackSettings = z
+  .object({
+    serverId: ServerId,
+    name: z.string().trim().regex(/^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$/, 'use lowercase letters, digits and dashes (up to 50)'),
+    region: z.string().regex(/^[a-z]{3}\d$/, 'not a region'),
+    size: z.string().regex(/^[a-z0-9-]{3,40}$/, 'not a size'),
+    hostname: Hostname,
+    dnsMode: z.enum(['digitalocean', 'manual']),
+    sshFrom: Ipv4,
+  })
+  .strict();
+export type StackSettings = z.infer<typeof StackSettings>;
+
+const JobStarted = z.object({ jobId: JobId });
+
+export const DoRegionView = z.object({ slug: z.string(), name: z.string(), spaces: z.boolean() });
+export const DoSizeView = z.object({
+  slug: z.string(),
+  memoryMb: z.number(),
+  vcpus: z.number(),
+  diskGb: z.number(),
+  priceMonthly: z.number(),
+  regions: z.array(z.string()),
+});
+export type DoSizeView = z.infer<typeof DoSizeView>;
+
+export const cloudCalls = {
+  /** Checks a token with DigitalOcean and keeps it in the keychain; without one, checks the kept token. */
+  'cloud.checkToken': call(
+    z.object({ token: z.string().trim().min(1).max(200).optional() }).strict(),
+    z.object({ email: z.string(), dropletLimit: z.number(), status: z.string() }),
+  ),
+  /** Regions, sizes with their monthly price, and this computer's public address (for the SSH rule). */
+  'cloud.options': call(
+    z.object({}).strict(),
+    z.object({ regions: z.array(DoRegionView), sizes: z.array(DoSizeView), publicAddress: z.string().nullable() }),
+  ),
+  /** Whether the hostname is in a DigitalOcean DNS zone, and the two records it needs. */
+  'cloud.checkDomain': call(
+    z.object({ hostname: Hostname }).strict(),
+    z.object({ zone: z.string().nullable(), records: z.array(z.object({ type: z.literal('A'), name: z.string() })) }),
+  ),
+  /** Manual DNS: what the two names resolve to now, and whether both point at the address. */
+  'cloud.resolveDns': call(
+    z.object({ hostname: Hostname, address: Ipv4 }).strict(),
+    z.object({ ok: z.boolean(), names: z.array(z.object({ name: z.string(), addresses: z.array(z.string()), ok: z.boolean() })) }),
+  ),
+  'cloud.draft': call(z.object({}).strict(), WizardDraft.nullable()),
+  'cloud.saveDraft': call(z.object({ draft: WizardDraft }).strict(), z.object({})),
+  'cloud.discardDraft': call(z.object({}).strict(), z.object({})),
+  /** A job: installs the engine if needed, then previews the stack; the plan is read with cloud.plan. */
+  'cloud.preview': call(StackSettings, JobStarted),
+  'cloud.plan': call(z.object({ serverId: ServerId }).strict(), CloudPlanView.nullable()),
+  /** A job: creates or updates everything the reviewed plan listed. */
+  'cloud.apply': call(z.object({ serverId: ServerId }).strict(), JobStarted),
+  /** A job: reads the real state from DigitalOcean and says in words what changed outside Hearth. */
+  'cloud.refresh': call(z.object({ serverId: ServerId }).strict(), JobStarted),
+  'cloud.destroyCheck': call(z.object({ serverId: ServerId }).strict(), z.object({ name: z.string(), backupWarning: z.string().nullable() })),
+  /** A job: deletes the droplet, IP, firewall, DNS records, bucket and key. The server's name must be typed. */
+  'cloud.destroy': call(z.object({ serverId: ServerId, confirmName: z.string() }).strict(), JobStarted),
+  /** The per-resource rows of a running or finished stack job. */
+  'cloud.resources': call(z.object({ jobId: JobId }).strict(), z.array(ResourceRow)),
+};
+
+export const cloudEvents = {
+  'cloud.resources': z.object({ jobId: JobId, rows: z.array(ResourceRow) }),
+};
