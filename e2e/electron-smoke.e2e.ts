@@ -1,27 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { _electron as electron } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { electronBinary } from '../scripts/electron-binary.mjs';
 import { repoRoot } from './support/hearth-web.ts';
-
-/**
- * The Electron binary, or why there is none. Reads what the `electron` package's installer left
- * (path.txt) instead of requiring the package, whose index tries to download a missing binary.
- */
-function electronBinary(): { path: string } | { missing: string } {
-  try {
-    const pkgDir = dirname(createRequire(import.meta.url).resolve('electron/package.json'));
-    const pathFile = join(pkgDir, 'path.txt');
-    if (!existsSync(pathFile)) return { missing: 'the Electron binary is not installed (its download is not possible here)' };
-    const path = join(pkgDir, 'dist', readFileSync(pathFile, 'utf8').trim());
-    return existsSync(path) ? { path } : { missing: `the Electron binary is missing at ${path}` };
-  } catch (err) {
-    return { missing: `the electron package is not installed (${(err as Error).message.split('\n')[0]})` };
-  }
-}
 
 const binary = electronBinary();
 const skipReason = 'missing' in binary ? binary.missing : '';
