@@ -10,15 +10,6 @@ function NotYet({ title, children }: { title: string; children: string }) {
   );
 }
 
-export function AccountsScreen() {
-  return (
-    <NotYet title="Accounts">
-      Managing the accounts on your servers is not built yet. It will let you create accounts, hand out invite codes and
-      reset passwords without a terminal.
-    </NotYet>
-  );
-}
-
 export function BackupsScreen() {
   return (
     <NotYet title="Backups">
