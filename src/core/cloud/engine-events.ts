@@ -14,6 +14,12 @@ const KIND: Record<string, string> = {
 
 export const kindOf = (type: string): string => KIND[type] ?? type;
 
+/** Plans list resources in this order (the engine's order depends on timing). */
+export const kindRank = (type: string): number => {
+  const i = Object.keys(KIND).indexOf(type);
+  return i === -1 ? 99 : i;
+};
+
 /** Resources people care about: not the stack itself nor the provider plumbing. */
 export const isUserResource = (type: string): boolean => type !== 'pulumi:pulumi:Stack' && !type.startsWith('pulumi:providers:');
 

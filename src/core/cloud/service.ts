@@ -252,8 +252,7 @@ export class CloudService {
     const record = await this.#record(serverId);
     if (!record.reviewed) throw new HearthError('CONFLICT', 'This plan has not been reviewed yet.', 'Run the review step first.');
     await this.#ensureSpacesAdminKey(ctx, serverId, record.plan.name);
-    const expected = record.reviewed.resources.filter((r) => r.op !== 'same').length;
-    const outputs = await (await this.#stackRunner()).apply(ctx, record.plan, serverId, expected);
+    const outputs = await (await this.#stackRunner()).apply(ctx, record.plan, serverId, record.reviewed);
     await this.#saveSettings((s) => {
       const r = s.stacks[serverId];
       if (r) r.outputs = { ...outputs };

@@ -5,8 +5,8 @@ import type { CloudPlanView, ResourceRow } from '../../shared/contract/cloud.ts'
 import { HearthError } from '../../shared/errors.ts';
 import { abortError, type JobContext } from '../jobs/job-context.ts';
 import type { SecretStore } from '../secrets/index.ts';
-import type { AutomationApi, OperationOptions, StackHandle } from './automation.ts';
-import { EngineEventMapper, isUserResource, kindOf, nameOfUrn } from './engine-events.ts';
+import { cliInstallError, type AutomationApi, type OperationOptions, type StackHandle } from './automation.ts';
+import { EngineEventMapper, isUserResource, kindOf, kindRank, nameOfUrn } from './engine-events.ts';
 import { cloudProgram, type CloudPlan } from './program.ts';
 
 /** Pinned: the CLI matching the installed @pulumi/pulumi SDK, the plugin matching @pulumi/digitalocean. */
@@ -84,11 +84,12 @@ export class StackRunner {
     const pending = await this.#pending(ctx, stack);
     ctx.progress(0.45, 'Previewing the changes');
     const mapper = this.#mapper(ctx, 0, 0.45, 0.5);
-    await this.#run(ctx, () => stack.preview(this.#op(ctx, mapper)));
+    await this.#run(ctx, () => stack.preview(this.#op(ctx, mapper)), mapper);
     const resources = mapper
       .rows()
       .filter((r) => isUserResource(r.type))
-      .map((r) => ({ name: r.name, kind: r.kind, op: r.op }));
+      .sort((a, b) => kindRank(a.type) - kindRank(b.type) || a.name.localeCompare(b.name))
+      .map((r) => ({ urn: r.urn, type: r.type, name: r.name, kind: r.kind, op: r.op }));
     const lines = [
       { label: `Droplet ${plan.size} in ${plan.region}`, usdMonthly: sizePriceMonthly },
       { label: 'Spaces storage for backups (250 GiB included)', usdMonthly: SPACES_MONTHLY_USD },
@@ -109,7 +110,7 @@ export class StackRunner {
    * Creates or updates everything, one progress row per resource. After an interrupted run the
    * state is refreshed first (pending creates cleared, and said so), then the apply runs again.
    */
-  async apply(ctx: JobContext, plan: CloudPlan, serverId: string, expectedChanges: number): Promise<StackOutputs> {
+  async apply(ctx: JobContext, plan: CloudPlan, serverId: string, reviewed: CloudPlanView): Promise<StackOutputs> {
     const stack = await this.#open(ctx, serverId, plan);
     const pending = await this.#pending(ctx, stack);
     if (pending.length) {
@@ -117,8 +118,10 @@ export class StackRunner {
       await this.#run(ctx, () => stack.refresh({ ...this.#op(ctx, this.#mapper(ctx, 0, 0.4, 0.45)), clearPendingCreates: true }));
     }
     ctx.progress(0.45, 'Creating the resources');
-    const mapper = this.#mapper(ctx, expectedChanges, 0.45, 0.95);
-    const result = await this.#run(ctx, () => stack.up(this.#op(ctx, mapper)));
+    // Every resource of the reviewed plan has its row from the start; the engine fills them in.
+    const initial: ResourceRow[] = reviewed.resources.map((r) => ({ ...r, state: 'pending' }));
+    const mapper = this.#mapper(ctx, reviewed.resources.filter((r) => r.op !== 'same').length, 0.45, 0.95, initial);
+    const result = await this.#run(ctx, () => stack.up(this.#op(ctx, mapper)), mapper);
     const value = (key: string): string => {
       const v = result.outputs[key]?.value;
       if (v === undefined || v === null) throw new HearthError('INTERNAL', `The stack finished without its ${key} output.`, 'Run Refresh, then apply again.');
@@ -181,12 +184,17 @@ export class StackRunner {
     if (!token) throw new HearthError('AUTH', 'Hearth has no DigitalOcean token for this server.', 'Go back to the first step of the wizard and paste your token.');
 
     ctx.progress(0.02, 'Checking the Pulumi engine');
-    await this.#o.automation.ensureCli({
-      root: p.cliRoot,
-      version: PULUMI_CLI_VERSION,
-      signal: ctx.signal,
-      onProgress: (fraction, message) => ctx.progress(0.02 + 0.3 * fraction, message),
-    });
+    try {
+      await this.#o.automation.ensureCli({
+        root: p.cliRoot,
+        version: PULUMI_CLI_VERSION,
+        signal: ctx.signal,
+        onProgress: (fraction, message) => ctx.progress(0.02 + 0.3 * fraction, message),
+      });
+    } catch (err) {
+      if (err instanceof HearthError || ctx.signal.aborted) throw err;
+      throw cliInstallError(err, PULUMI_CLI_VERSION, p.cliRoot);
+    }
     ctx.log(`Pulumi engine ${PULUMI_CLI_VERSION} ready.`);
     throwIfAborted(ctx);
 
@@ -232,7 +240,7 @@ export class StackRunner {
     return created;
   }
 
-  #mapper(ctx: JobContext, expected: number, from: number, to: number): EngineEventMapper {
+  #mapper(ctx: JobContext, expected: number, from: number, to: number, initial: ResourceRow[] = []): EngineEventMapper {
     return new EngineEventMapper(
       {
         progress: (fraction, step) => ctx.progress(from + (to - from) * fraction, step),
@@ -243,6 +251,7 @@ export class StackRunner {
         },
       },
       expected,
+      initial,
     );
   }
 
@@ -251,7 +260,7 @@ export class StackRunner {
   }
 
   /** Runs one engine operation; a cancel is delivered to the engine as an interrupt (it stops cleanly). */
-  async #run<T>(ctx: JobContext, op: () => Promise<T>): Promise<T> {
+  async #run<T>(ctx: JobContext, op: () => Promise<T>, mapper?: EngineEventMapper): Promise<T> {
     const onAbort = () => ctx.log('Cancel requested: asking the Pulumi engine to stop cleanly after the current step.', 'warn');
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -262,7 +271,7 @@ export class StackRunner {
         throw abortError();
       }
       if (err instanceof HearthError) throw err;
-      throw engineError(err);
+      throw engineError(err, mapper?.failures ?? []);
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
     }
@@ -276,7 +285,7 @@ function throwIfAborted(ctx: JobContext): void {
 const total = (lines: { usdMonthly: number }[]) => Math.round(lines.reduce((sum, l) => sum + l.usdMonthly, 0) * 100) / 100;
 
 /** Pulumi's own errors carry long engine output: keep the part a person can act on. */
-export function engineError(err: unknown): HearthError {
+export function engineError(err: unknown, diagnostics: string[] = []): HearthError {
   const text = err instanceof Error ? err.message : String(err);
   if (/locked by/i.test(text)) {
     return new HearthError('CONFLICT', 'Another Hearth operation is still working on this server.', 'Wait for it to finish (see Jobs), then try again.');
@@ -284,10 +293,13 @@ export function engineError(err: unknown): HearthError {
   if (/401|Unable to authenticate/i.test(text)) {
     return new HearthError('AUTH', 'DigitalOcean did not accept the token during the operation.', 'Paste a valid token in the wizard’s first step, then try again.');
   }
-  const errorLine = text
-    .split('\n')
-    .map((l) => l.trim())
-    .find((l) => /^error:/i.test(l));
+  // The provider's own diagnostic says what went wrong; the CLI's summary line is the fallback.
+  const errorLine =
+    diagnostics.find((d) => !/^update failed$/i.test(d)) ??
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => /^error:/i.test(l));
   return new HearthError(
     'INTERNAL',
     `The Pulumi engine reported an error${errorLine ? `: ${errorLine.replace(/^error:\s*/i, '').slice(0, 300)}` : '.'}`,

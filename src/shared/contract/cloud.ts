@@ -25,7 +25,7 @@ export const CostLine = z.object({ label: z.string(), usdMonthly: z.number() });
 /** What a preview found: the readable plan shown before anything is created. */
 export const CloudPlanView = z.object({
   serverId: ServerId,
-  resources: z.array(z.object({ name: z.string(), kind: z.string(), op: ResourceOp })),
+  resources: z.array(z.object({ urn: z.string(), type: z.string(), name: z.string(), kind: z.string(), op: ResourceOp })),
   monthlyCost: z.object({ totalUsd: z.number(), lines: z.array(CostLine) }),
   /** Operations an interrupted earlier run left pending, in words. Never hidden. */
   pendingOperations: z.array(z.string()),
