@@ -5,6 +5,31 @@ export const ServerId = z.string().regex(/^[a-z0-9-]{1,64}$/, 'not a server id')
 
 export const ServerKind = z.enum(['sandbox', 'ssh', 'digitalocean']);
 
+export const SshConnection = z.object({
+  host: z.string().min(1).max(253),
+  port: z.number().int().min(1).max(65535),
+  username: z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/, 'not a user name'),
+  /** The pinned host key as OpenSSH prints it ("SHA256:…"); null until the first connection. */
+  hostKey: z.string().nullable(),
+  /** Hearth's public key for this server (one authorized_keys line); the private half is in the keychain. */
+  publicKey: z.string(),
+});
+export type SshConnection = z.infer<typeof SshConnection>;
+
+export const TlsMode = z.enum(['acme', 'internal']);
+
+export const PdsInstall = z.object({
+  /** native: Node + @atproto/pds under systemd (Hearth's install); official: the official docker-compose install, adopted. */
+  runtime: z.enum(['native', 'official']),
+  hostname: z.string(),
+  tlsMode: TlsMode,
+  pdsVersion: z.string().nullable(),
+  httpsPort: z.number().int(),
+  pdsPort: z.number().int(),
+  installedAt: z.string(),
+});
+export type PdsInstall = z.infer<typeof PdsInstall>;
+
 export const Server = z.object({
   id: ServerId,
   name: z.string().min(1).max(100),
@@ -14,6 +39,10 @@ export const Server = z.object({
   createdAt: z.string(),
   /** The PLC directory its DIDs live in; absent means https://plc.directory (the sandbox has its own). */
   plcUrl: z.url().optional(),
+  /** How Hearth reaches it over SSH (servers you connect, droplets). No secrets: the key is in the keychain. */
+  ssh: SshConnection.optional(),
+  /** What Hearth installed (or adopted) on it over SSH. */
+  install: PdsInstall.optional(),
 });
 export type Server = z.infer<typeof Server>;
 
