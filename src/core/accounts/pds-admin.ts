@@ -30,6 +30,9 @@ const REPOS_PAGE = 1000;
 /** DIDs per getAccountInfos request: keeps the query string well under URL limits. */
 const INFOS_BATCH = 100;
 const INFOS_CONCURRENCY = 4;
+const RECORDS_PAGE = 50;
+/** Each blob of a page is fetched to learn its size and type: keep pages small. */
+const BLOBS_PAGE = 25;
 
 export class PdsAdmin {
   readonly #admin: Agent;
@@ -220,11 +223,12 @@ export class PdsAdmin {
 
   async listRecords(did: string, collection: string, cursor?: string): Promise<{ records: RepoRecord[]; cursor: string | null }> {
     const { data } = await this.#do('list the records', (o) =>
-      this.#public.com.atproto.repo.listRecords({ repo: did, collection, limit: 50, ...(cursor ? { cursor } : {}) }, o),
+      this.#public.com.atproto.repo.listRecords({ repo: did, collection, limit: RECORDS_PAGE, ...(cursor ? { cursor } : {}) }, o),
     );
     return {
       records: data.records.map((r) => ({ uri: r.uri, cid: r.cid, value: lexToJson(r.value) })),
-      cursor: data.records.length > 0 ? (data.cursor ?? null) : null,
+      // A full page may have more after it; a short one is the last.
+      cursor: data.records.length >= RECORDS_PAGE ? (data.cursor ?? null) : null,
     };
   }
 
@@ -245,7 +249,7 @@ export class PdsAdmin {
   /** One page of an account's blobs, each with its size and type (read from the blob itself). */
   async listBlobs(did: string, cursor?: string): Promise<{ blobs: BlobInfo[]; cursor: string | null }> {
     const { data } = await this.#do('list the blobs', (o) =>
-      this.#public.com.atproto.sync.listBlobs({ did, limit: 25, ...(cursor ? { cursor } : {}) }, o),
+      this.#public.com.atproto.sync.listBlobs({ did, limit: BLOBS_PAGE, ...(cursor ? { cursor } : {}) }, o),
     );
     const blobs = await Promise.all(
       data.cids.map(async (cid): Promise<BlobInfo> => {
@@ -257,7 +261,7 @@ export class PdsAdmin {
         }
       }),
     );
-    return { blobs, cursor: data.cids.length > 0 ? (data.cursor ?? null) : null };
+    return { blobs, cursor: data.cids.length >= BLOBS_PAGE ? (data.cursor ?? null) : null };
   }
 
   /** Asks one relay to crawl this PDS (hostname as the relay will reach it). */

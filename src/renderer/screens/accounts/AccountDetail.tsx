@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { AccountDetail as Detail, BlobInfo, RepoRecord } from '../../../shared/contract/index.ts';
 import type { ErrorInfo } from '../../../shared/errors.ts';
 import { call, toErrorInfo } from '../../bridge/index.ts';
@@ -46,10 +46,16 @@ export function AccountDetail(props: Props) {
 
   const handle = detail?.account.handle ?? did;
   const headingId = useId();
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  // Opening an account moves focus (and the view) to it, below the table.
+  useEffect(() => {
+    headingRef.current?.focus();
+    headingRef.current?.scrollIntoView({ block: 'nearest' });
+  }, []);
   return (
     <section className="card acct-detail" aria-labelledby={headingId}>
       <div className="card-header">
-        <h2 id={headingId} tabIndex={-1}>
+        <h2 id={headingId} ref={headingRef} tabIndex={-1}>
           {handle}
         </h2>
         <button type="button" className="button" onClick={onClose}>
@@ -144,7 +150,7 @@ function Actions({ serverId, serverName, did, domains, detail, afterChange, onNo
           title={`Take down ${handle}?`}
           description={
             <p>
-              {handle} can no longer log in, and {serverName} stops serving its posts, profile and media to anyone. Nothing is
+              {handle} can no longer log in, and the server stops serving its posts, profile and media to anyone. Nothing is
               deleted: restoring the account brings it all back.
             </p>
           }
@@ -240,8 +246,7 @@ function Actions({ serverId, serverName, did, domains, detail, afterChange, onNo
         title={`Delete ${handle} for good?`}
         description={
           <p>
-            Deletes the account, its posts, follows, media and login from {serverName}. This cannot be undone: no backup in
-            Hearth brings it back.
+            Deletes the account, its posts, follows, media and login from “{serverName}”. This cannot be undone.
           </p>
         }
         confirmLabel="Delete account"

@@ -63,6 +63,7 @@ function ServerAccounts({ serverId, serverName, serverUrl }: { serverId: string;
   const selected = useAccountsStore((s) => s.selected);
   const select = useAccountsStore((s) => s.select);
   const load = useAccountsStore((s) => s.load);
+  const generation = useAccountsStore((s) => s.generation);
   const setServer = useAccountsStore((s) => s.setServer);
   const sandboxState = useSandboxStore((s) => s.status?.state);
   const [query, setQuery] = useState('');
@@ -128,7 +129,7 @@ function ServerAccounts({ serverId, serverName, serverUrl }: { serverId: string;
       {accounts ? (
         <>
           <p className="muted small" role="status">
-            {rows.length === accounts.length ? `${accounts.length} accounts` : `${rows.length} of ${accounts.length} accounts match`}
+            {rows.length === accounts.length ? plural(accounts.length, 'account') : `${rows.length} of ${plural(accounts.length, 'account')} match`}
           </p>
           <AccountsTable rows={rows} total={accounts.length} order={order} onSort={sort} selected={selected} onSelect={select} />
         </>
@@ -148,7 +149,7 @@ function ServerAccounts({ serverId, serverName, serverUrl }: { serverId: string;
           onNotice={setNotice}
         />
       ) : null}
-      {info ? <InviteCodes serverId={serverId} serverName={serverName} crawlers={info.crawlers} onNotice={setNotice} /> : null}
+      {info ? <InviteCodes serverId={serverId} serverName={serverName} crawlers={info.crawlers} onNotice={setNotice} refreshToken={generation} /> : null}
     </>
   );
 }
@@ -184,7 +185,7 @@ function CreateAccount({
       title="Create an account"
       description={
         <p>
-          Creates a new account on {serverName}. It can log in at once with the password below
+          Creates a new account on “{serverName}”. It can log in at once with the password below
           {inviteRequired ? ', and uses up one invite code' : ''}.
         </p>
       }
@@ -261,3 +262,5 @@ function CreateAccount({
     </ConfirmAction>
   );
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -8,7 +8,20 @@ import { ConfirmAction } from './ConfirmAction.tsx';
 import type { NoticeText } from './Notice.tsx';
 
 /** The server's invite codes: make some, see who used them, disable them; and ask relays to crawl. */
-export function InviteCodes({ serverId, serverName, crawlers, onNotice }: { serverId: string; serverName: string; crawlers: string[]; onNotice: (n: NoticeText) => void }) {
+export function InviteCodes({
+  serverId,
+  serverName,
+  crawlers,
+  onNotice,
+  refreshToken,
+}: {
+  serverId: string;
+  serverName: string;
+  crawlers: string[];
+  onNotice: (n: NoticeText) => void;
+  /** Changes when the screen reloads: the codes reload too. */
+  refreshToken: number;
+}) {
   const [codes, setCodes] = useState<InviteCode[] | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [count, setCount] = useState('1');
@@ -30,7 +43,7 @@ export function InviteCodes({ serverId, serverName, crawlers, onNotice }: { serv
     return () => {
       current = false;
     };
-  }, [serverId, version]);
+  }, [serverId, version, refreshToken]);
   const load = useCallback(() => setVersion((v) => v + 1), []);
 
   const n = Number.parseInt(count, 10);
@@ -57,7 +70,7 @@ export function InviteCodes({ serverId, serverName, crawlers, onNotice }: { serv
           title={`Make ${n} invite code${n === 1 ? '' : 's'}?`}
           description={
             <p>
-              Anyone holding one of these codes can create an account on {serverName}, {u} time{u === 1 ? '' : 's'} per code, until you
+              Anyone holding one of these codes can create an account on “{serverName}”, {u} time{u === 1 ? '' : 's'} per code, until you
               disable it.
             </p>
           }
@@ -145,7 +158,7 @@ function RequestCrawl({ serverId, serverName, crawlers, onNotice }: { serverId: 
         </button>
       }
       title="Ask relays to crawl this server?"
-      description={<p>Asks {crawlers.join(', ')} to start following {serverName}, so its posts reach the rest of the network.</p>}
+      description={<p>Asks {crawlers.join(', ')} to start following “{serverName}”, so its posts reach the rest of the network.</p>}
       confirmLabel="Ask relays"
       destructive={false}
       onConfirm={async () => {
