@@ -47,10 +47,13 @@ export function AccountsTable({
   });
   const items = virtualizer.getVirtualItems();
 
-  // For the benchmark: when the first rows of a new list are on screen.
+  // For the benchmark: when the first rows of a new list have been painted (the frame after
+  // the commit, then the task after that frame).
   const firstRowsShown = rows.length > 0 && items.length > 0;
   useEffect(() => {
-    if (firstRowsShown) performance.mark('hearth:accounts:rows');
+    if (!firstRowsShown) return;
+    const frame = requestAnimationFrame(() => setTimeout(() => performance.mark('hearth:accounts:rows'), 0));
+    return () => cancelAnimationFrame(frame);
   }, [firstRowsShown, rows]);
 
   return (
