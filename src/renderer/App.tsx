@@ -7,6 +7,7 @@ import { AccountsScreen } from './screens/accounts/AccountsScreen.tsx';
 import { BackupsScreen, FeedScreen, SettingsScreen } from './screens/Placeholders.tsx';
 import { ServersScreen } from './screens/ServersScreen.tsx';
 import { SetupScreen } from './screens/SetupScreen.tsx';
+import { DigitalOceanWizard } from './screens/digitalocean/DigitalOceanWizard.tsx';
 import { useAppStore } from './state/app.ts';
 import { useJobsStore } from './state/jobs.ts';
 import { useServersStore } from './state/servers.ts';
@@ -102,6 +103,8 @@ function CurrentScreen({ route }: { route: Route }): ReactNode {
       return <FeedScreen />;
     case 'jobs':
       return <JobsScreen key={route.jobId ?? ''} jobId={route.jobId} />;
+    case 'digitalocean':
+      return <DigitalOceanWizard />;
     case 'settings':
       return <SettingsScreen />;
   }

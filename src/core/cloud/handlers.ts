@@ -28,6 +28,7 @@ export function cloudHandlers({ cloud, secrets }: Services): ServiceHandlers<'cl
       return { jobId: cloud.startPreview(settings) };
     },
     'cloud.plan': ({ serverId }) => cloud.plan(serverId),
+    'cloud.outputs': ({ serverId }) => cloud.outputs(serverId),
     'cloud.apply': async ({ serverId }) => ({ jobId: cloud.startApply(serverId) }),
     'cloud.refresh': async ({ serverId }) => ({ jobId: cloud.startRefresh(serverId) }),
     'cloud.destroyCheck': ({ serverId }) => cloud.destroyCheck(serverId),

@@ -164,6 +164,13 @@ export class CloudService {
     return (await this.#settings()).stacks[serverId]?.reviewed ?? null;
   }
 
+  async outputs(serverId: string) {
+    const record = (await this.#settings()).stacks[serverId];
+    const o = record?.outputs;
+    if (!record || !o?.ip) return null;
+    return { ip: o.ip, hostname: o.hostname ?? '', bucketName: o.bucketName ?? '', bucketEndpoint: o.bucketEndpoint ?? '', spacesKeyId: o.spacesKeyId ?? '', dnsManual: record.plan.dnsZone === null };
+  }
+
   async #record(serverId: string): Promise<StackRecord> {
     const record = (await this.#settings()).stacks[serverId];
     if (!record) throw new HearthError('NOT_FOUND', 'Hearth has no DigitalOcean plan for this server.', 'Run the wizard’s review step first.');

@@ -115,10 +115,7 @@ export function SetupScreen() {
         <li className="choice">
           <h2>In the cloud</h2>
           <p>Hearth creates a server with your DigitalOcean account, with HTTPS and backups set up.</p>
-          <p className="note" id="choice-do-note">
-            Not available yet: this comes in a later version of Hearth.
-          </p>
-          <button type="button" className="button" disabled aria-describedby="choice-do-note">
+          <button type="button" className="button" onClick={() => useUiStore.getState().navigate({ screen: 'digitalocean' })}>
             Create on DigitalOcean
           </button>
         </li>

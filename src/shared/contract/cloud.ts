@@ -117,6 +117,11 @@ export const cloudCalls = {
   /** A job: installs the engine if needed, then previews the stack; the plan is read with cloud.plan. */
   'cloud.preview': call(StackSettings, JobStarted),
   'cloud.plan': call(z.object({ serverId: ServerId }).strict(), CloudPlanView.nullable()),
+  /** What the stack created (address, bucket, key id; never a secret), or null before it exists. */
+  'cloud.outputs': call(
+    z.object({ serverId: ServerId }).strict(),
+    z.object({ ip: z.string(), hostname: z.string(), bucketName: z.string(), bucketEndpoint: z.string(), spacesKeyId: z.string(), dnsManual: z.boolean() }).nullable(),
+  ),
   /** A job: creates or updates everything the reviewed plan listed. */
   'cloud.apply': call(z.object({ serverId: ServerId }).strict(), JobStarted),
   /** A job: reads the real state from DigitalOcean and says in words what changed outside Hearth. */

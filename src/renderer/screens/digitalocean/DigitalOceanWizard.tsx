@@ -1,0 +1,775 @@
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import type { CallOutput, CloudPlanView, DoSizeView, ResourceRow, WizardDraft } from '../../../shared/contract/index.ts';
+import type { ErrorInfo } from '../../../shared/errors.ts';
+import { call, getBridge, toErrorInfo } from '../../bridge/index.ts';
+import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
+import { ErrorMessage } from '../../components/ErrorMessage.tsx';
+import { JobLog } from '../../components/JobLog.tsx';
+import { ProgressBar } from '../../components/ProgressBar.tsx';
+import { ScreenHeading } from '../../components/ScreenHeading.tsx';
+import { useJobsStore } from '../../state/jobs.ts';
+import { useServersStore } from '../../state/servers.ts';
+import { useUiStore } from '../../state/ui.ts';
+import { formatMemory, formatUsd, HOSTNAME_PATTERN, IPV4_PATTERN, NAME_PATTERN, recommendedMemoryMb, sizeWarning } from './sizing.ts';
+import './wizard.css';
+
+type Step = WizardDraft['step'];
+type Options = CallOutput<'cloud.options'>;
+
+const STEPS: { step: Step; label: string }[] = [
+  { step: 'token', label: 'Token' },
+  { step: 'size', label: 'Region and size' },
+  { step: 'domain', label: 'Domain' },
+  { step: 'review', label: 'Review the plan' },
+  { step: 'create', label: 'Create' },
+  { step: 'install', label: 'Install the PDS' },
+];
+
+function newDraft(): WizardDraft {
+  return {
+    step: 'token',
+    serverId: `do-${crypto.randomUUID().slice(0, 8)}`,
+    name: '',
+    expectedAccounts: 5,
+    region: '',
+    size: '',
+    hostname: '',
+    dnsMode: 'digitalocean',
+    dnsZone: null,
+    sshFrom: '',
+    bucketName: '',
+    previewJobId: null,
+    applyJobId: null,
+    plan: null,
+    updatedAt: '',
+  };
+}
+
+/**
+ * The DigitalOcean setup wizard. Every change is saved as a draft in Hearth's settings (never the
+ * token: that is in the keychain), so closing the window loses nothing: jobs go on in Hearth and
+ * the wizard resumes where it was.
+ */
+export function DigitalOceanWizard() {
+  const [draft, setDraft] = useState<WizardDraft | null>(null);
+  const [loadError, setLoadError] = useState<ErrorInfo | null>(null);
+  const saveTimer = useRef<number | undefined>(undefined);
+
+  useEffect(() => {
+    let live = true;
+    call('cloud.draft', {})
+      .then((saved) => live && setDraft(saved ?? newDraft()))
+      .catch((err) => live && setLoadError(toErrorInfo(err)));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  const update = useCallback((change: Partial<WizardDraft>, options: { now?: boolean } = {}) => {
+    setDraft((current) => {
+      if (!current) return current;
+      const next = { ...current, ...change };
+      window.clearTimeout(saveTimer.current);
+      const save = () => void call('cloud.saveDraft', { draft: next }).catch(() => undefined);
+      if (options.now) save();
+      else saveTimer.current = window.setTimeout(save, 300);
+      return next;
+    });
+  }, []);
+
+  const go = (step: Step) => update({ step }, { now: true });
+
+  if (loadError) return <ErrorMessage error={loadError} title="Could not open the DigitalOcean wizard." />;
+  if (!draft) return <p className="muted loading">Loading…</p>;
+
+  const index = STEPS.findIndex((s) => s.step === draft.step);
+  return (
+    <div className="screen do-wizard">
+      <ScreenHeading>Create a server on DigitalOcean</ScreenHeading>
+      <ol className="do-steps" aria-label="Wizard steps">
+        {STEPS.map((s, i) => (
+          <li key={s.step} aria-current={s.step === draft.step ? 'step' : undefined} className={i < index ? 'do-step-done' : undefined}>
+            {s.label}
+          </li>
+        ))}
+      </ol>
+      {draft.step === 'token' ? <TokenStep draft={draft} onNext={() => go('size')} /> : null}
+      {draft.step === 'size' ? <SizeStep draft={draft} update={update} onBack={() => go('token')} onNext={() => go('domain')} /> : null}
+      {draft.step === 'domain' ? <DomainStep draft={draft} update={update} onBack={() => go('size')} onNext={() => go('review')} /> : null}
+      {draft.step === 'review' ? <ReviewStep draft={draft} update={update} onBack={() => go('domain')} onNext={(applyJobId) => update({ step: 'create', applyJobId }, { now: true })} /> : null}
+      {draft.step === 'create' ? <CreateStep draft={draft} onBack={() => go('review')} onNext={() => go('install')} /> : null}
+      {draft.step === 'install' || draft.step === 'done' ? <InstallStep draft={draft} /> : null}
+      {draft.step !== 'create' ? (
+        <p className="muted small">Your choices are saved as you go: you can close this window and come back.</p>
+      ) : null}
+    </div>
+  );
+}
+
+function Nav({ onBack, onNext, nextLabel = 'Next', busy = false, disabled = false }: { onBack?: () => void; onNext?: () => void; nextLabel?: string; busy?: boolean; disabled?: boolean }) {
+  return (
+    <div className="actions">
+      {onBack ? (
+        <button type="button" className="button" onClick={onBack}>
+          Back
+        </button>
+      ) : null}
+      {onNext ? (
+        <button type="button" className="button button-primary" onClick={onNext} disabled={busy || disabled} aria-busy={busy || undefined}>
+          {nextLabel}
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+function Field({ id, label, hint, error, children }: { id: string; label: string; hint?: ReactNode; error?: string | null; children: ReactNode }) {
+  return (
+    <div className="do-field">
+      <label htmlFor={id}>{label}</label>
+      {children}
+      {hint ? (
+        <p className="muted small" id={`${id}-hint`}>
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p className="do-field-error" id={`${id}-error`} role="alert">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function TokenStep({ draft, onNext }: { draft: WizardDraft; onNext: () => void }) {
+  const [token, setToken] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [missing, setMissing] = useState<string | null>(null);
+  const [account, setAccount] = useState<CallOutput<'cloud.checkToken'> | null>(null);
+  const resumed = draft.updatedAt !== '';
+
+  const check = async (useKept: boolean) => {
+    if (!useKept && !token.trim()) return setMissing('Paste your token first.');
+    setMissing(null);
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await call('cloud.checkToken', useKept ? {} : { token: token.trim() });
+      setAccount(result);
+      setToken('');
+    } catch (err) {
+      setError(toErrorInfo(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="panel" aria-labelledby="do-token-title">
+      <h2 id="do-token-title">Your DigitalOcean token</h2>
+      <p>
+        Hearth creates the server with your DigitalOcean account. Create a personal access token with <strong>read and write</strong> scope in the
+        DigitalOcean control panel (API → Tokens) and paste it here. Hearth keeps it in your system keychain only.
+      </p>
+      {account ? (
+        <div className="do-ok" role="status">
+          <p>
+            Signed in to DigitalOcean as <strong>{account.email}</strong>. This account may have up to {account.dropletLimit} droplets.
+          </p>
+        </div>
+      ) : (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void check(false);
+          }}
+        >
+          <Field id="do-token" label="DigitalOcean API token" error={missing}>
+            <input
+              id="do-token"
+              type="password"
+              autoComplete="off"
+              spellCheck={false}
+              value={token}
+              onChange={(e) => setToken(e.target.value)}
+              aria-invalid={missing ? true : undefined}
+              aria-describedby={missing ? 'do-token-error' : undefined}
+            />
+          </Field>
+          <div className="actions">
+            <button type="submit" className="button button-primary" disabled={busy} aria-busy={busy || undefined}>
+              Check the token
+            </button>
+            {resumed ? (
+              <button type="button" className="button" disabled={busy} onClick={() => void check(true)}>
+                Use the token Hearth kept
+              </button>
+            ) : null}
+          </div>
+        </form>
+      )}
+      {error ? <ErrorMessage error={error} title="The token did not work." /> : null}
+      {account ? <Nav onNext={onNext} /> : null}
+    </section>
+  );
+}
+
+function SizeStep({ draft, update, onBack, onNext }: { draft: WizardDraft; update: (c: Partial<WizardDraft>) => void; onBack: () => void; onNext: () => void }) {
+  const [options, setOptions] = useState<Options | null>(null);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [problems, setProblems] = useState<Record<string, string>>({});
+
+  const [attempt, setAttempt] = useState(0);
+  const draftRef = useRef(draft);
+  useEffect(() => {
+    draftRef.current = draft;
+  }, [draft]);
+
+  useEffect(() => {
+    let live = true;
+    call('cloud.options', {}).then(
+      (result) => {
+        if (!live) return;
+        setError(null);
+        setOptions(result);
+        // Sensible defaults once the options are known; what the user typed always wins.
+        const d = draftRef.current;
+        const change: Partial<WizardDraft> = {};
+        if (!d.region) change.region = result.regions.find((r) => r.slug === 'nyc3')?.slug ?? result.regions.find((r) => r.spaces)?.slug ?? '';
+        if (!d.sshFrom && result.publicAddress) change.sshFrom = result.publicAddress;
+        if (!d.size) change.size = pickSize(result.sizes, d.expectedAccounts)?.slug ?? '';
+        if (Object.keys(change).length) update(change);
+      },
+      (err) => live && setError(toErrorInfo(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [attempt, update]);
+
+  if (error) {
+    return (
+      <section className="panel">
+        <ErrorMessage error={error} title="Could not load DigitalOcean's regions and sizes.">
+          <button type="button" className="button button-primary" onClick={() => setAttempt((n) => n + 1)}>
+            Retry
+          </button>
+          <button type="button" className="button" onClick={onBack}>
+            Back
+          </button>
+        </ErrorMessage>
+      </section>
+    );
+  }
+  if (!options) return <p className="muted loading">Loading regions and sizes…</p>;
+
+  const sizes = options.sizes.filter((s) => !draft.region || s.regions.includes(draft.region));
+  const chosen = sizes.find((s) => s.slug === draft.size);
+  const warning = chosen ? sizeWarning(draft.expectedAccounts, chosen.memoryMb) : null;
+  const recommended = recommendedMemoryMb(draft.expectedAccounts);
+  const region = options.regions.find((r) => r.slug === draft.region);
+
+  const next = () => {
+    const found: Record<string, string> = {};
+    if (!NAME_PATTERN.test(draft.name)) found.name = 'Use lowercase letters, digits and dashes, like my-pds (up to 50).';
+    if (!region) found.region = 'Choose a region.';
+    if (!chosen) found.size = 'Choose a size offered in this region.';
+    if (!IPV4_PATTERN.test(draft.sshFrom)) found.sshFrom = 'Enter an IPv4 address like 203.0.113.7.';
+    if (!Number.isInteger(draft.expectedAccounts) || draft.expectedAccounts < 1) found.expectedAccounts = 'Enter a whole number of accounts, at least 1.';
+    setProblems(found);
+    if (!Object.keys(found).length) onNext();
+  };
+
+  return (
+    <section className="panel" aria-labelledby="do-size-title">
+      <h2 id="do-size-title">Region and size</h2>
+      <div className="do-grid">
+        <Field id="do-name" label="Server name" hint="Used for the droplet and everything Hearth creates with it." error={problems.name}>
+          <input id="do-name" value={draft.name} onChange={(e) => update({ name: e.target.value.toLowerCase() })} aria-invalid={problems.name ? true : undefined} placeholder="my-pds" />
+        </Field>
+        <Field id="do-accounts" label="Expected number of accounts" error={problems.expectedAccounts}>
+          <input
+            id="do-accounts"
+            type="number"
+            min={1}
+            value={Number.isFinite(draft.expectedAccounts) ? draft.expectedAccounts : ''}
+            onChange={(e) => update({ expectedAccounts: Math.floor(Number(e.target.value)) })}
+          />
+        </Field>
+        <Field
+          id="do-region"
+          label="Region"
+          hint={region && !region.spaces ? 'Spaces is not offered here: the backup bucket goes to New York 3.' : 'The droplet and its backup bucket share this region.'}
+          error={problems.region}
+        >
+          <select id="do-region" value={draft.region} onChange={(e) => update({ region: e.target.value })}>
+            {options.regions.map((r) => (
+              <option key={r.slug} value={r.slug}>
+                {r.name} ({r.slug})
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field id="do-ssh-from" label="Allow SSH only from this address" hint="Your computer's public address, as the internet sees it. Only it can reach the server's SSH port." error={problems.sshFrom}>
+          <input id="do-ssh-from" value={draft.sshFrom} onChange={(e) => update({ sshFrom: e.target.value.trim() })} inputMode="decimal" />
+        </Field>
+      </div>
+      <fieldset className="do-sizes">
+        <legend>Size (about {formatMemory(recommended)} of memory recommended for {draft.expectedAccounts} accounts)</legend>
+        {sizes.map((s) => (
+          <label key={s.slug} className="do-size">
+            <input type="radio" name="do-size" value={s.slug} checked={draft.size === s.slug} onChange={() => update({ size: s.slug })} />
+            <span>
+              <strong>{formatMemory(s.memoryMb)}</strong> · {s.vcpus} vCPU · {s.diskGb} GB disk — {formatUsd(s.priceMonthly)} a month
+              {s.memoryMb === recommended ? <span className="badge do-badge"> recommended</span> : null}
+            </span>
+          </label>
+        ))}
+      </fieldset>
+      {problems.size ? (
+        <p className="do-field-error" role="alert">
+          {problems.size}
+        </p>
+      ) : null}
+      {warning ? (
+        <div className="do-warning" role="status">
+          <p>
+            <strong>Small for your accounts.</strong> {warning}
+          </p>
+        </div>
+      ) : null}
+      <Nav onBack={onBack} onNext={next} />
+    </section>
+  );
+}
+
+function pickSize(sizes: DoSizeView[], accounts: number): DoSizeView | undefined {
+  const wanted = recommendedMemoryMb(accounts);
+  return sizes.filter((s) => s.memoryMb >= wanted).sort((a, b) => a.priceMonthly - b.priceMonthly)[0];
+}
+
+function DomainStep({ draft, update, onBack, onNext }: { draft: WizardDraft; update: (c: Partial<WizardDraft>, o?: { now?: boolean }) => void; onBack: () => void; onNext: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [found, setFound] = useState<CallOutput<'cloud.checkDomain'> | null>(null);
+
+  const next = async () => {
+    const hostname = draft.hostname.trim().toLowerCase();
+    if (!HOSTNAME_PATTERN.test(hostname)) return setProblem('Enter the name your PDS will have, like pds.example.com.');
+    setProblem(null);
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await call('cloud.checkDomain', { hostname });
+      setFound(result);
+      if (draft.dnsMode === 'digitalocean' && !result.zone) {
+        setProblem(`${hostname} is not in a domain of this DigitalOcean account. Add the domain under Networking → Domains, or choose "I manage DNS elsewhere".`);
+        return;
+      }
+      update({ hostname, dnsZone: result.zone }, { now: true });
+      onNext();
+    } catch (err) {
+      setError(toErrorInfo(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="panel" aria-labelledby="do-domain-title">
+      <h2 id="do-domain-title">Domain</h2>
+      <p>Your PDS needs a name, and account handles live under it (alice.pds.example.com): both point at the server's address.</p>
+      <Field id="do-hostname" label="PDS hostname" error={problem}>
+        <input id="do-hostname" value={draft.hostname} onChange={(e) => update({ hostname: e.target.value.trim().toLowerCase() })} placeholder="pds.example.com" aria-invalid={problem ? true : undefined} />
+      </Field>
+      <fieldset className="do-radios">
+        <legend>DNS</legend>
+        <label>
+          <input type="radio" name="do-dns" checked={draft.dnsMode === 'digitalocean'} onChange={() => update({ dnsMode: 'digitalocean' })} /> DigitalOcean manages this domain's DNS: Hearth creates the records
+        </label>
+        <label>
+          <input type="radio" name="do-dns" checked={draft.dnsMode === 'manual'} onChange={() => update({ dnsMode: 'manual' })} /> I manage DNS elsewhere: show me the two records to create
+        </label>
+      </fieldset>
+      {draft.dnsMode === 'manual' && HOSTNAME_PATTERN.test(draft.hostname) ? (
+        <div className="do-records">
+          <p>After the server is created, add these two records at your DNS provider (Hearth shows the address then and checks them):</p>
+          <RecordsTable hostname={draft.hostname} address="the server's address" />
+        </div>
+      ) : null}
+      {found?.zone && draft.dnsMode === 'digitalocean' ? <p role="status">Found the DNS zone {found.zone} in your DigitalOcean account.</p> : null}
+      {error ? <ErrorMessage error={error} title="Could not check the domain." /> : null}
+      <Nav onBack={onBack} onNext={() => void next()} busy={busy} />
+    </section>
+  );
+}
+
+function RecordsTable({ hostname, address }: { hostname: string; address: string }) {
+  return (
+    <table className="jobs-table do-table">
+      <caption className="visually-hidden">DNS records to create</caption>
+      <thead>
+        <tr>
+          <th scope="col">Type</th>
+          <th scope="col">Name</th>
+          <th scope="col">Value</th>
+        </tr>
+      </thead>
+      <tbody>
+        {[hostname, `*.${hostname}`].map((name) => (
+          <tr key={name}>
+            <td>A</td>
+            <td className="mono">{name}</td>
+            <td className="mono">{address}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function useJob(jobId: string | null) {
+  const job = useJobsStore((s) => (jobId ? s.jobs[jobId] : undefined));
+  const lines = useJobsStore((s) => (jobId ? s.logs[jobId] : undefined));
+  useEffect(() => {
+    if (jobId) void useJobsStore.getState().loadJob(jobId);
+  }, [jobId]);
+  return { job, lines: lines ?? [] };
+}
+
+function ReviewStep({ draft, update, onBack, onNext }: { draft: WizardDraft; update: (c: Partial<WizardDraft>, o?: { now?: boolean }) => void; onBack: () => void; onNext: (applyJobId: string) => void }) {
+  const { job, lines } = useJob(draft.previewJobId);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [plan, setPlan] = useState<CloudPlanView | null>(draft.plan);
+  const [busy, setBusy] = useState(false);
+
+  const { serverId, name, region, size, hostname, dnsMode, sshFrom } = draft;
+  const preview = useCallback(
+    () =>
+      call('cloud.preview', { serverId, name, region, size, hostname, dnsMode, sshFrom }).then(
+        ({ jobId }) => {
+          setError(null);
+          setPlan(null);
+          update({ previewJobId: jobId, plan: null }, { now: true });
+        },
+        (err) => setError(toErrorInfo(err)),
+      ),
+    [serverId, name, region, size, hostname, dnsMode, sshFrom, update],
+  );
+
+  // A new plan whenever the review opens without one (first time, or after going Back to change something).
+  const needsPlan = !draft.previewJobId && !draft.plan;
+  useEffect(() => {
+    if (needsPlan) void preview();
+  }, [needsPlan, preview]);
+
+  useEffect(() => {
+    if (job?.state !== 'succeeded' || plan) return;
+    void call('cloud.plan', { serverId: draft.serverId })
+      .then((p) => {
+        setPlan(p);
+        update({ plan: p }, { now: true });
+      })
+      .catch((err) => setError(toErrorInfo(err)));
+  }, [job?.state, plan, draft.serverId, update]);
+
+  const back = () => {
+    update({ previewJobId: null, plan: null }, { now: true });
+    onBack();
+  };
+  const create = async () => {
+    setBusy(true);
+    try {
+      const { jobId } = await call('cloud.apply', { serverId: draft.serverId });
+      onNext(jobId);
+    } catch (err) {
+      setError(toErrorInfo(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const running = !plan && (!job || job.state === 'running') && !error;
+  return (
+    <section className="panel" aria-labelledby="do-review-title">
+      <h2 id="do-review-title">Review the plan</h2>
+      {running ? <ProgressBar value={job?.progress ?? 0} label="Planning progress" step={job?.step || 'Starting…'} /> : null}
+      {job && job.state !== 'running' && job.state !== 'succeeded' ? (
+        <ErrorMessage error={job.error ?? { code: 'INTERNAL', message: 'The plan could not be made.', hint: 'Try again.' }} title="Could not plan the server.">
+          <button type="button" className="button button-primary" onClick={() => void preview()}>
+            Try again
+          </button>
+        </ErrorMessage>
+      ) : null}
+      {plan ? <PlanView plan={plan} /> : null}
+      {error ? <ErrorMessage error={error} title="Could not plan the server." /> : null}
+      <Nav onBack={back} onNext={plan ? () => void create() : undefined} nextLabel={`Create the server (${plan ? formatUsd(plan.monthlyCost.totalUsd) : ''} a month)`} busy={busy} />
+      {!plan ? (
+        <details>
+          <summary>Planning log</summary>
+          <JobLog lines={lines} label="Planning log" />
+        </details>
+      ) : null}
+    </section>
+  );
+}
+
+const OP_WORDS: Record<string, string> = { create: 'Create', update: 'Update', replace: 'Replace', delete: 'Delete', same: 'No change' };
+
+function PlanView({ plan }: { plan: CloudPlanView }) {
+  return (
+    <div className="do-plan">
+      {plan.simulated ? (
+        <p className="do-warning" role="note">
+          <strong>Simulated preview:</strong> Hearth runs in test mode, so no Pulumi engine ran. The list below comes from Hearth's program, not from DigitalOcean.
+        </p>
+      ) : null}
+      {plan.pendingOperations.length ? (
+        <div className="do-warning" role="status">
+          <p>
+            <strong>An earlier run was interrupted.</strong> Hearth reconciles it before creating anything:
+          </p>
+          <ul>
+            {plan.pendingOperations.map((p) => (
+              <li key={p}>{p}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      <table className="jobs-table do-table">
+        <caption>What Hearth will do on DigitalOcean</caption>
+        <thead>
+          <tr>
+            <th scope="col">Action</th>
+            <th scope="col">What</th>
+            <th scope="col">Name</th>
+          </tr>
+        </thead>
+        <tbody>
+          {plan.resources.map((r) => (
+            <tr key={r.urn}>
+              <td className={`do-op do-op-${r.op}`}>{OP_WORDS[r.op]}</td>
+              <td>{r.kind}</td>
+              <td className="mono">{r.name}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <table className="jobs-table do-table">
+        <caption>Monthly cost</caption>
+        <tbody>
+          {plan.monthlyCost.lines.map((l) => (
+            <tr key={l.label}>
+              <td>{l.label}</td>
+              <td className="do-money">{formatUsd(l.usdMonthly)}</td>
+            </tr>
+          ))}
+          <tr>
+            <th scope="row">About, per month</th>
+            <td className="do-money">
+              <strong>{formatUsd(plan.monthlyCost.totalUsd)}</strong>
+            </td>
+          </tr>
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function ResourceRows({ jobId }: { jobId: string }) {
+  const [rows, setRows] = useState<ResourceRow[]>([]);
+  useEffect(() => {
+    let live = true;
+    void call('cloud.resources', { jobId }).then((r) => live && r.length && setRows(r)).catch(() => undefined);
+    const off = getBridge().bridge.on('cloud.resources', (payload) => {
+      if (payload.jobId === jobId) setRows(payload.rows);
+    });
+    return () => {
+      live = false;
+      off();
+    };
+  }, [jobId]);
+  const words: Record<ResourceRow['state'], string> = { pending: 'Waiting', running: 'Working…', done: 'Done', failed: 'Failed' };
+  return (
+    <table className="jobs-table do-table">
+      <caption>Resources</caption>
+      <thead>
+        <tr>
+          <th scope="col">What</th>
+          <th scope="col">Name</th>
+          <th scope="col">State</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.urn}>
+            <td>{r.kind}</td>
+            <td className="mono">{r.name}</td>
+            <td className={`do-row-${r.state}`}>{words[r.state]}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function CreateStep({ draft, onBack, onNext }: { draft: WizardDraft; onBack: () => void; onNext: () => void }) {
+  const { job, lines } = useJob(draft.applyJobId);
+  useEffect(() => {
+    if (job?.state === 'succeeded') {
+      void useServersStore.getState().load();
+      onNext();
+    }
+  }, [job?.state, onNext]);
+  if (!draft.applyJobId) return null;
+  const running = !job || job.state === 'running';
+  return (
+    <section className="panel" aria-labelledby="do-create-title">
+      <h2 id="do-create-title">Creating the server</h2>
+      <p className="muted">This takes a few minutes. You can close the window: the job goes on and this page picks up where it is.</p>
+      {running ? (
+        <>
+          <ProgressBar value={job?.progress ?? 0} label="Server creation progress" step={job?.step || 'Starting…'} />
+          <div className="actions">
+            <ConfirmDialog
+              trigger={
+                <button type="button" className="button">
+                  Cancel
+                </button>
+              }
+              title="Stop creating the server?"
+              description="The engine stops cleanly after its current step. What was already created stays, and is finished or removed when you run it again."
+              confirmLabel="Stop"
+              destructive
+              onConfirm={async () => {
+                await call('jobs.cancel', { id: draft.applyJobId! });
+              }}
+            />
+          </div>
+        </>
+      ) : job.state !== 'succeeded' ? (
+        <ErrorMessage error={job.error ?? { code: 'INTERNAL', message: 'The server was not created.', hint: '' }} title="Creating the server did not finish.">
+          <button type="button" className="button button-primary" onClick={onBack}>
+            Review the plan again
+          </button>
+        </ErrorMessage>
+      ) : null}
+      <ResourceRows jobId={draft.applyJobId} />
+      <h3 className="subheading">Log</h3>
+      <JobLog lines={lines} label="Server creation log" />
+    </section>
+  );
+}
+
+function InstallStep({ draft }: { draft: WizardDraft }) {
+  const navigate = useUiStore((s) => s.navigate);
+  const [dns, setDns] = useState<CallOutput<'cloud.resolveDns'> | null>(null);
+  const [confirmName, setConfirmName] = useState('');
+  const [refreshJob, setRefreshJob] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const { job: refresh, lines: refreshLines } = useJob(refreshJob);
+  const address = useServersStore((s) => s.servers?.find((x) => x.id === draft.serverId)?.url ?? null);
+
+  const [outputs, setOutputs] = useState<CallOutput<'cloud.outputs'>>(null);
+  useEffect(() => {
+    void call('cloud.outputs', { serverId: draft.serverId }).then(setOutputs).catch((err) => setError(toErrorInfo(err)));
+  }, [draft.serverId]);
+
+  // Manual DNS: check the two records every 15 s until both resolve to the server.
+  useEffect(() => {
+    if (!outputs?.dnsManual || dns?.ok) return;
+    const check = () => void call('cloud.resolveDns', { hostname: outputs.hostname, address: outputs.ip }).then(setDns).catch(() => undefined);
+    check();
+    const timer = window.setInterval(check, 15_000);
+    return () => window.clearInterval(timer);
+  }, [outputs, dns?.ok]);
+
+  return (
+    <section className="panel" aria-labelledby="do-install-title">
+      <h2 id="do-install-title">The droplet is ready</h2>
+      <p>
+        The server {draft.name} is created{address ? ` for ${address}` : ''}, with its reserved IP, firewall{draft.dnsMode === 'digitalocean' ? ', DNS records' : ''} and a private backup bucket.
+      </p>
+      {outputs ? (
+        <p>
+          Address: <span className="mono">{outputs.ip}</span> · backup bucket <span className="mono">{outputs.bucketName}</span>
+        </p>
+      ) : null}
+      {outputs?.dnsManual ? (
+        <div className="do-records">
+          <p>Create these two records at your DNS provider:</p>
+          <RecordsTable hostname={outputs.hostname} address={outputs.ip} />
+          <p role="status">
+            {dns?.ok
+              ? 'Both names resolve to the server.'
+              : `Waiting for the records to resolve (checked every 15 s)${dns ? `: ${dns.names.map((n) => `${n.name} → ${n.addresses.join(', ') || 'nothing yet'}`).join('; ')}` : ''}.`}
+          </p>
+        </div>
+      ) : null}
+      <div className="do-warning" role="status">
+        <p>
+          <strong>Next: installing the PDS over SSH — pending.</strong> Hearth hands the droplet to its SSH installer (which pins the host key on first use and shows
+          its fingerprint). That installer is being built for the "Connect my server" feature and is not in this version yet, so the wizard stops here for now.
+        </p>
+      </div>
+      <div className="actions">
+        <button
+          type="button"
+          className="button"
+          onClick={async () => {
+            setError(null);
+            try {
+              setRefreshJob((await call('cloud.refresh', { serverId: draft.serverId })).jobId);
+            } catch (err) {
+              setError(toErrorInfo(err));
+            }
+          }}
+        >
+          Check for changes made outside Hearth
+        </button>
+        <button type="button" className="button" disabled aria-describedby="do-replace-why">
+          Replace the droplet
+        </button>
+        <ConfirmDialog
+          trigger={
+            <button type="button" className="button button-danger">
+              Destroy the server…
+            </button>
+          }
+          title={`Destroy ${draft.name}?`}
+          description={
+            <>
+              <span className="do-block">
+                No backup of this server exists yet (backups come in a later version of Hearth), so none is newer than 24 hours. Destroying deletes the droplet, its
+                reserved IP, its DNS records and its bucket: every account on it is lost for good.
+              </span>
+              <label className="do-block" htmlFor="do-confirm-name">
+                Type the server's name, {draft.name}, to confirm:
+              </label>
+              <input id="do-confirm-name" value={confirmName} onChange={(e) => setConfirmName(e.target.value)} autoComplete="off" />
+            </>
+          }
+          confirmLabel="Destroy"
+          destructive
+          onConfirm={async () => {
+            const { jobId } = await call('cloud.destroy', { serverId: draft.serverId, confirmName });
+            navigate({ screen: 'jobs', jobId });
+          }}
+        />
+      </div>
+      <p className="muted small" id="do-replace-why">
+        Replacing the droplet needs a recent backup to restore onto the new one; it becomes available once backups are part of Hearth.
+      </p>
+      {error ? <ErrorMessage error={error} title="Could not check the server." /> : null}
+      {refresh ? (
+        <>
+          <ProgressBar value={refresh.progress} label="Check progress" step={refresh.step} />
+          <JobLog lines={refreshLines} label="Check log" />
+        </>
+      ) : null}
+    </section>
+  );
+}
