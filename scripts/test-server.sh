@@ -40,11 +40,13 @@ mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
-# Things every copy needs from this machine: name resolution, apt sources and any local CA (a
+# Things every copy needs from this machine: name resolution (and the /etc/hosts a server has), apt sources and any local CA (a
 # TLS-intercepting proxy's, say), or apt and npm inside fail.
 copy_host_settings() {
   local root="$1"
   cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+  # debootstrap leaves no /etc/hosts; every real server has one (Caddy's admin listens on localhost).
+  [ -s "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
   if [ -f /etc/apt/sources.list.d/debian.sources ]; then
     cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/debian.sources"
     rm -f "$root/etc/apt/sources.list"
@@ -152,7 +154,7 @@ start() {
       mount --bind "$2" "$1/root/.npm"
       mkdir -p "$1/run/sshd"
       hostname "$3"
-      exec chroot "$1" /usr/bin/systemctl init' \
+      exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 chroot "$1" /usr/bin/systemctl init' \
     hearth-test-server "$root" "$NPM_CACHE" "$name" \
     </dev/null >"$dir/console.log" 2>&1 &
   echo $! >"$dir/unshare.pid"

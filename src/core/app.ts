@@ -7,6 +7,8 @@ import { cloudHandlers } from './cloud/handlers.ts';
 import { CloudService, type CloudServiceOptions } from './cloud/index.ts';
 import { ConfigStore } from './config/index.ts';
 import { EventBus, type EventListener } from './events.ts';
+import { hostsHandlers } from './hosts/handlers.ts';
+import { HostManager } from './hosts/index.ts';
 import { jobsHandlers } from './jobs/handlers.ts';
 import { JobManager } from './jobs/index.ts';
 import { Redactor } from './log/redact.ts';
@@ -93,6 +95,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     jobs,
     sandbox,
     cloud,
+    hosts: new HostManager({ servers, secrets, dataDir: options.dataDir }),
   };
 
   const handlers: Handlers = {
@@ -102,6 +105,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     ...sandboxHandlers(services),
     ...accountsHandlers(services),
     ...cloudHandlers(services),
+    ...hostsHandlers(services),
   };
 
   return {
@@ -109,6 +113,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     subscribe: (listener) => bus.subscribe(listener),
     async close() {
       await jobs.shutdown();
+      services.hosts.close();
       await sandbox.stop();
       await jobs.flush();
     },

@@ -2,6 +2,7 @@ import type { AppInfo, CallName } from '../shared/contract/index.ts';
 import type { CloudService } from './cloud/index.ts';
 import type { ConfigStore } from './config/index.ts';
 import type { EventBus } from './events.ts';
+import type { HostManager } from './hosts/index.ts';
 import type { JobManager } from './jobs/index.ts';
 import type { Redactor } from './log/redact.ts';
 import type { Handlers } from './rpc/dispatch.ts';
@@ -22,6 +23,7 @@ export interface Services {
   jobs: JobManager;
   sandbox: Sandbox;
   cloud: CloudService;
+  hosts: HostManager;
 }
 
 /** The handlers of one service: every call whose name starts with "<service>.". */

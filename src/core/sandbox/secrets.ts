@@ -22,7 +22,8 @@ const FIELD: Record<PdsSecretName, keyof SandboxSecrets> = {
   'plc-rotation-key': 'plcRotationKeyHex',
 };
 
-async function generate(name: PdsSecretName): Promise<string> {
+/** A new value for one PDS secret (also used for servers Hearth installs). */
+export async function generatePdsSecret(name: PdsSecretName): Promise<string> {
   switch (name) {
     case 'jwt-secret':
       return randomBytes(32).toString('hex');
@@ -59,7 +60,7 @@ export async function loadOrCreateSandboxSecrets(
   for (const name of names) {
     let value = found.get(name) ?? null;
     if (!value) {
-      value = await generate(name);
+      value = await generatePdsSecret(name);
       redactor.register(value);
       await store.set(secretAccount(SANDBOX_SERVER_ID, name), value);
       created.push(name);

@@ -32,4 +32,12 @@ export class ServerRegistry {
     });
     this.#bus.emit('servers.changed', {});
   }
+
+  /** Forgets a server (its keychain entries are the caller's business). */
+  async remove(id: string): Promise<void> {
+    await this.#config.update((config) => {
+      config.servers = config.servers.filter((s) => s.id !== id);
+    });
+    this.#bus.emit('servers.changed', {});
+  }
 }

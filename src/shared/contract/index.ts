@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { accountsCalls } from './accounts.ts';
 import { appCalls } from './app.ts';
 import { cloudCalls, cloudEvents } from './cloud.ts';
+import { hostsCalls } from './hosts.ts';
 import { jobsCalls, jobsEvents } from './jobs.ts';
 import { sandboxCalls, sandboxEvents } from './sandbox.ts';
 import { serversCalls, serversEvents } from './servers.ts';
@@ -9,6 +10,7 @@ import { serversCalls, serversEvents } from './servers.ts';
 export * from './accounts.ts';
 export * from './app.ts';
 export * from './cloud.ts';
+export * from './hosts.ts';
 export * from './jobs.ts';
 export * from './sandbox.ts';
 export * from './servers.ts';
@@ -25,6 +27,7 @@ export const calls = {
   ...sandboxCalls,
   ...accountsCalls,
   ...cloudCalls,
+  ...hostsCalls,
 };
 
 /** Every event core pushes to the renderer, by name. */

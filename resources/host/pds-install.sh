@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Hearth's installer steps for a native PDS, run on the server as root, one step per call:
+#   pds-install.sh packages | runtime | app VERSION | layout | activate VERSION | services [restart] | wait-health PORT
+# Every step checks what is already there and only does what is missing, so any step can be run
+# again after a cancel, a dropped connection or a failure.
+set -euo pipefail
+
+# Pinned runtime: Node 22 and npm from the npm registry (checked against their published sha512),
+# node-gyp 11 (Debian's node-gyp 9 builds a better-sqlite3 that crashes under Node 22).
+NODE_VERSION=22.23.3
+NODE_INTEGRITY_X64='sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng=='
+NODE_INTEGRITY_ARM64='sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA=='
+NPM_VERSION=10.9.9
+NPM_INTEGRITY='sha512-1g+6jLQvaIuB4zwvHL7yrXuXcWZwDsCtBX8bbWDqbvJSSr9nPiDDWTHNgwXR27iIcTTW7v3A57hDW9RYv2W4Yg=='
+NODE_GYP_VERSION=11.4.2
+REGISTRY="${HEARTH_NPM_REGISTRY:-https://registry.npmjs.org}"
+PREFIX=/opt/hearth
+PACKAGES=(caddy sqlite3 curl ca-certificates openssl xz-utils python3 make g++)
+
+export DEBIAN_FRONTEND=noninteractive
+
+say() { echo "$*"; }
+
+# Downloads a registry tarball, checks its sha512, and unpacks it into DEST (atomically).
+fetch_package() {
+  local name="$1" version="$2" integrity="$3" dest="$4"
+  local tmp
+  tmp="$(mktemp -d)"
+  curl -fsSL --retry 3 -o "$tmp/pkg.tgz" "$REGISTRY/$name/-/${name##*/}-$version.tgz"
+  local actual
+  actual="sha512-$(openssl dgst -sha512 -binary "$tmp/pkg.tgz" | base64 -w0)"
+  if [ "$actual" != "$integrity" ]; then
+    rm -rf "$tmp"
+    echo "The download of $name $version does not match its published checksum." >&2
+    exit 1
+  fi
+  mkdir -p "$tmp/unpacked"
+  tar -xzf "$tmp/pkg.tgz" -C "$tmp/unpacked" --strip-components=1
+  rm -rf "$dest"
+  mkdir -p "$(dirname "$dest")"
+  mv "$tmp/unpacked" "$dest"
+  rm -rf "$tmp"
+}
+
+npm_run() {
+  PATH="$PREFIX/node/bin:$PATH" npm_config_nodedir="$PREFIX/node" \
+    npm_config_node_gyp="$PREFIX/tools/node_modules/node-gyp/bin/node-gyp.js" \
+    "$PREFIX/node/bin/node" "$PREFIX/npm/bin/npm-cli.js" --no-audit --no-fund --no-update-notifier "$@"
+}
+
+step_packages() {
+  local missing=() pkg
+  for pkg in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    say "System packages already installed."
+    return
+  fi
+  say "Installing system packages: ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+step_runtime() {
+  local arch integrity
+  case "$(uname -m)" in
+    x86_64) arch=x64 integrity="$NODE_INTEGRITY_X64" ;;
+    aarch64) arch=arm64 integrity="$NODE_INTEGRITY_ARM64" ;;
+    *) echo "Unsupported processor: $(uname -m)" >&2; exit 1 ;;
+  esac
+  if [ "$("$PREFIX/node-$NODE_VERSION/bin/node" --version 2>/dev/null || true)" = "v$NODE_VERSION" ]; then
+    say "Node $NODE_VERSION already installed."
+  else
+    say "Downloading Node $NODE_VERSION ($arch)"
+    fetch_package "node-linux-$arch" "$NODE_VERSION" "$integrity" "$PREFIX/node-$NODE_VERSION"
+  fi
+  ln -sfn "node-$NODE_VERSION" "$PREFIX/node"
+  if [ -f "$PREFIX/npm-$NPM_VERSION/bin/npm-cli.js" ]; then
+    say "npm $NPM_VERSION already installed."
+  else
+    say "Downloading npm $NPM_VERSION"
+    fetch_package npm "$NPM_VERSION" "$NPM_INTEGRITY" "$PREFIX/npm-$NPM_VERSION"
+  fi
+  ln -sfn "npm-$NPM_VERSION" "$PREFIX/npm"
+  if [ "$(cat "$PREFIX/tools/.node-gyp-version" 2>/dev/null || true)" = "$NODE_GYP_VERSION" ]; then
+    say "node-gyp $NODE_GYP_VERSION already installed."
+  else
+    say "Installing node-gyp $NODE_GYP_VERSION"
+    mkdir -p "$PREFIX/tools"
+    npm_run install --prefix "$PREFIX/tools" --omit=dev "node-gyp@$NODE_GYP_VERSION" >/dev/null
+    echo "$NODE_GYP_VERSION" >"$PREFIX/tools/.node-gyp-version"
+  fi
+}
+
+# One directory per PDS version, so an upgrade can switch back to the previous one.
+step_app() {
+  local version="$1" app="$PREFIX/pds-$1"
+  if [ -f "$app/.hearth-complete" ]; then
+    say "PDS $version already installed."
+    return
+  fi
+  say "Installing @atproto/pds $version (downloads and builds; the first time takes minutes)"
+  rm -rf "$app.partial"
+  mkdir -p "$app.partial"
+  printf '{ "name": "hearth-pds", "private": true, "type": "module", "dependencies": { "@atproto/pds": "%s" } }\n' "$version" >"$app.partial/package.json"
+  cp "$PREFIX/share/pds-entry.mjs" "$app.partial/index.mjs"
+  npm_run install --prefix "$app.partial" --omit=dev --loglevel=error
+  "$PREFIX/node/bin/node" -e 'require(process.argv[1])' "$app.partial/node_modules/better-sqlite3" ||
+    { echo "better-sqlite3 does not load under Node $NODE_VERSION" >&2; exit 1; }
+  touch "$app.partial/.hearth-complete"
+  rm -rf "$app"
+  mv "$app.partial" "$app"
+}
+
+step_layout() {
+  id pds >/dev/null 2>&1 || useradd --system --home-dir /pds --no-create-home --shell /usr/sbin/nologin pds
+  mkdir -p /pds/blocks
+  chown pds:pds /pds /pds/blocks
+  chmod 700 /pds
+  say "Data directory /pds ready (owned by the pds user)."
+}
+
+step_activate() {
+  local version="$1"
+  [ -f "$PREFIX/pds-$version/.hearth-complete" ] || { echo "PDS $version is not installed" >&2; exit 1; }
+  ln -sfn "pds-$version" "$PREFIX/pds"
+  say "PDS $version is the active version."
+}
+
+step_services() {
+  local restart="${1:-}"
+  systemctl daemon-reload 2>/dev/null || true
+  systemctl enable pds caddy >/dev/null 2>&1
+  local unit
+  for unit in pds caddy; do
+    if [ "$restart" = restart ] || ! systemctl is-active --quiet "$unit"; then
+      say "Starting $unit"
+      systemctl restart "$unit" </dev/null >/dev/null 2>&1
+    else
+      say "$unit already running with this configuration."
+    fi
+  done
+}
+
+step_wait_health() {
+  local port="$1" i
+  for i in $(seq 120); do
+    if curl -fsS "http://127.0.0.1:$port/xrpc/_health" 2>/dev/null; then
+      echo
+      return
+    fi
+    [ "$i" -eq 1 ] && say "Waiting for the PDS to answer"
+    sleep 1
+  done
+  echo "The PDS did not answer on port $port within 2 minutes; see journalctl -u pds" >&2
+  exit 1
+}
+
+step="${1:-}"
+shift || true
+case "$step" in
+  packages) step_packages ;;
+  runtime) step_runtime ;;
+  app) step_app "$1" ;;
+  layout) step_layout ;;
+  activate) step_activate "$1" ;;
+  services) step_services "${1:-}" ;;
+  wait-health) step_wait_health "$1" ;;
+  *) echo "usage: pds-install.sh packages|runtime|app VERSION|layout|activate VERSION|services [restart]|wait-health PORT" >&2; exit 2 ;;
+esac

@@ -1,0 +1,273 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PdsInstall, Server, SshConnection } from '../../shared/contract/servers.ts';
+import { HearthError } from '../../shared/errors.ts';
+import type { JobContext } from '../jobs/index.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import { secretAccount } from '../secrets/secret-store.ts';
+import type { ServerRegistry } from '../servers/registry.ts';
+import { probeHostHealth } from './health.ts';
+import { installPds, PDS_VERSION, type InstallPlan } from './install.ts';
+import { assertPreflight, runPreflight } from './preflight.ts';
+import { systemResolver, type ResolveAddresses } from './resolve.ts';
+import { generateSshKey, SshSession } from './ssh/index.ts';
+import ssh2 from 'ssh2';
+
+export { PDS_VERSION, pdsUrl, type InstallPlan } from './install.ts';
+export { runPreflight } from './preflight.ts';
+export { systemResolver, type ResolveAddresses } from './resolve.ts';
+
+export const SSH_KEY_SECRET = 'ssh-key';
+
+export interface HostManagerOptions {
+  servers: ServerRegistry;
+  secrets: SecretStore;
+  dataDir: string;
+  resolve?: ResolveAddresses;
+}
+
+export interface InstallRequest {
+  hostname: string;
+  tlsMode: 'acme' | 'internal';
+  email?: string;
+  httpsPort: number;
+  httpPort: number;
+  pdsPort: number;
+  caddyAdminPort?: number;
+  plcUrl?: string;
+  pdsVersion?: string;
+}
+
+/**
+ * Servers Hearth reaches over SSH: their keys (keychain), pinned host keys (config), one live
+ * session each, and what runs on them.
+ */
+export class HostManager {
+  readonly #servers: ServerRegistry;
+  readonly #secrets: SecretStore;
+  readonly #dataDir: string;
+  readonly resolve: ResolveAddresses;
+  readonly #sessions = new Map<string, { session: SshSession; signature: string }>();
+
+  constructor(options: HostManagerOptions) {
+    this.#servers = options.servers;
+    this.#secrets = options.secrets;
+    this.#dataDir = options.dataDir;
+    this.resolve = options.resolve ?? systemResolver();
+  }
+
+  /** A new key for a server about to be connected; its private half goes straight to the keychain. */
+  async createKey(name: string): Promise<{ serverId: string; publicKey: string; installCommand: string }> {
+    const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'server';
+    const serverId = `${slug}-${randomBytes(3).toString('hex')}`;
+    const pair = generateSshKey(`hearth@${serverId}`);
+    await this.#secrets.set(secretAccount(serverId, SSH_KEY_SECRET), pair.privateKey);
+    return { serverId, publicKey: pair.publicKey, installCommand: authorizeCommand(pair.publicKey) };
+  }
+
+  /**
+   * First connection. With a password (used for this call only), installs Hearth's key first;
+   * then proves the key works. Only then is the server added, with its host key pinned.
+   */
+  async connect(
+    input: { serverId: string; name?: string; host: string; port: number; username: string; password?: string },
+    signal?: AbortSignal,
+  ): Promise<{ serverId: string; hostKeyFingerprint: string }> {
+    const privateKey = await this.#secrets.get(secretAccount(input.serverId, SSH_KEY_SECRET));
+    if (!privateKey) throw new HearthError('NOT_FOUND', 'Hearth has no key for this server yet.', 'Start again from "Connect my server" so Hearth makes one.');
+    const publicKey = publicKeyOf(privateKey);
+    const known = this.#servers.list().find((s) => s.id === input.serverId);
+    let hostKey = known?.ssh?.hostKey ?? null;
+    const endpoint = { host: input.host, port: input.port, username: input.username };
+
+    if (input.password) {
+      const withPassword = new SshSession({ ...endpoint, password: input.password, hostKey, readyTimeoutMs: 10_000 });
+      try {
+        await withPassword.connect(signal);
+        hostKey = withPassword.hostKeyFingerprint;
+        await withPassword.run(AUTHORIZE_FROM_STDIN, { stdin: `${publicKey}\n`, quiet: true, what: "Adding Hearth's key to authorized_keys", ...(signal && { signal }) });
+      } catch (err) {
+        if (err instanceof HearthError && err.code === 'AUTH') {
+          throw new HearthError('AUTH', `The server refused the password for ${input.username}.`, 'Check the user name and password (they are the ones your provider gave you), or add the key by hand.');
+        }
+        throw err;
+      } finally {
+        withPassword.close();
+      }
+    }
+
+    const session = new SshSession({ ...endpoint, privateKey, hostKey, readyTimeoutMs: 10_000 });
+    try {
+      await session.run('true', { what: 'Logging in with Hearth\'s key', ...(signal && { signal }) });
+    } finally {
+      session.close();
+    }
+    const fingerprint = session.hostKeyFingerprint;
+    if (!fingerprint) throw new HearthError('INTERNAL', 'The server did not present a host key.', 'Try again.');
+    const ssh: SshConnection = { ...endpoint, hostKey: fingerprint, publicKey };
+    const server: Server = {
+      ...(known ?? { id: input.serverId, kind: 'ssh' as const, createdAt: new Date().toISOString(), url: `https://${bracket(input.host)}` }),
+      name: input.name ?? known?.name ?? input.host,
+      ssh,
+    };
+    await this.#servers.upsert(server);
+    return { serverId: input.serverId, hostKeyFingerprint: fingerprint };
+  }
+
+  /** The session for a known server, pinned to its stored host key. */
+  async session(serverId: string): Promise<SshSession> {
+    const server = this.#servers.get(serverId);
+    const ssh = server.ssh;
+    if (!ssh) throw new HearthError('VALIDATION', `${server.name} is not reached over SSH.`, 'Connect it first with "Connect my server".');
+    const signature = `${ssh.host}|${ssh.port}|${ssh.username}|${ssh.hostKey ?? ''}`;
+    const cached = this.#sessions.get(serverId);
+    if (cached && cached.signature === signature) return cached.session;
+    cached?.session.close();
+    const privateKey = await this.#secrets.get(secretAccount(serverId, SSH_KEY_SECRET));
+    if (!privateKey) throw new HearthError('NOT_FOUND', `Hearth's key for ${server.name} is not in the keychain.`, 'Connect the server again to make a new key.');
+    const session = new SshSession({
+      host: ssh.host,
+      port: ssh.port,
+      username: ssh.username,
+      privateKey,
+      hostKey: ssh.hostKey,
+      onHostKeyPinned: (fingerprint) => this.#updateSsh(serverId, { hostKey: fingerprint }),
+    });
+    this.#sessions.set(serverId, { session, signature: `${ssh.host}|${ssh.port}|${ssh.username}|${ssh.hostKey ?? ''}` });
+    return session;
+  }
+
+  /** The user trusts a changed host key: only the exact fingerprint they saw, and only if the server presents it now. */
+  async retrust(serverId: string, fingerprint: string): Promise<void> {
+    const server = this.#servers.get(serverId);
+    if (!server.ssh) throw new HearthError('VALIDATION', `${server.name} is not reached over SSH.`, '');
+    const privateKey = await this.#secrets.get(secretAccount(serverId, SSH_KEY_SECRET));
+    if (!privateKey) throw new HearthError('NOT_FOUND', `Hearth's key for ${server.name} is not in the keychain.`, 'Connect the server again.');
+    const probe = new SshSession({ host: server.ssh.host, port: server.ssh.port, username: server.ssh.username, privateKey, hostKey: fingerprint });
+    try {
+      await probe.run('true');
+    } finally {
+      probe.close();
+    }
+    await this.#updateSsh(serverId, { hostKey: fingerprint });
+  }
+
+  async preflight(serverId: string, options: { hostname: string; httpsPort?: number; httpPort?: number }, signal?: AbortSignal) {
+    const ssh = await this.session(serverId);
+    return runPreflight(ssh, {
+      hostname: options.hostname,
+      httpsPort: options.httpsPort ?? 443,
+      httpPort: options.httpPort ?? 80,
+      resolve: this.resolve,
+      ...(signal && { signal }),
+    });
+  }
+
+  /** The install job's body: preflight (nothing is touched when it fails), then every install step. */
+  async install(serverId: string, request: InstallRequest, ctx: JobContext): Promise<void> {
+    const server = this.#servers.get(serverId);
+    const ssh = await this.session(serverId);
+    if (ssh.endpoint.username !== 'root') {
+      throw new HearthError('VALIDATION', 'Hearth installs the PDS when connected as root.', 'Connect this server again with the user "root" (add Hearth\'s key to /root/.ssh/authorized_keys).');
+    }
+    const plan: InstallPlan = {
+      serverId,
+      hostname: request.hostname,
+      tlsMode: request.tlsMode,
+      ...(request.email && { email: request.email }),
+      httpsPort: request.httpsPort,
+      httpPort: request.httpPort,
+      pdsPort: request.pdsPort,
+      caddyAdminPort: request.caddyAdminPort ?? 2019,
+      plcUrl: request.plcUrl ?? 'https://plc.directory',
+      // A private PLC means a private network: no public relay would crawl it.
+      crawlers: request.plcUrl ? '' : 'https://bsky.network',
+      pdsVersion: request.pdsVersion ?? server.install?.pdsVersion ?? PDS_VERSION,
+    };
+    const result = await installPds(
+      ssh,
+      plan,
+      {
+        secrets: this.#secrets,
+        resolve: this.resolve,
+        preflight: async () => {
+          const checks = await runPreflight(ssh, { hostname: plan.hostname, httpsPort: plan.httpsPort, httpPort: plan.httpPort, resolve: this.resolve, signal: ctx.signal });
+          for (const check of checks.checks) ctx.log(`${check.status === 'pass' ? 'OK' : check.status.toUpperCase()} ${check.label}: ${check.detail}`, check.status === 'fail' ? 'warn' : 'info');
+          assertPreflight(checks);
+        },
+      },
+      ctx,
+    );
+    if (result.caCert) await this.#saveCa(serverId, result.caCert);
+    const install: PdsInstall = {
+      runtime: 'native',
+      hostname: plan.hostname,
+      tlsMode: plan.tlsMode,
+      pdsVersion: result.healthVersion || plan.pdsVersion,
+      httpsPort: plan.httpsPort,
+      pdsPort: plan.pdsPort,
+      installedAt: server.install?.installedAt ?? new Date().toISOString(),
+    };
+    const latest = this.#servers.get(serverId);
+    await this.#servers.upsert({ ...latest, url: result.url, install, ...(request.plcUrl && { plcUrl: request.plcUrl }) });
+  }
+
+  async health(serverId: string) {
+    const server = this.#servers.get(serverId);
+    return probeHostHealth(await this.session(serverId), server, { resolve: this.resolve, ca: await this.caCert(serverId) });
+  }
+
+  /** The internal CA a server's Caddy signs with (internal TLS mode), or null: trusted for that server only. */
+  async caCert(serverId: string): Promise<string | null> {
+    return readFile(this.#caPath(serverId), 'utf8').catch(() => null);
+  }
+
+  /** Removes the server from Hearth. Its keychain entries stay unless asked (they may be the only copy). */
+  async forget(serverId: string, deleteSecrets: boolean): Promise<void> {
+    this.#sessions.get(serverId)?.session.close();
+    this.#sessions.delete(serverId);
+    await this.#servers.remove(serverId);
+    await rm(join(this.#dataDir, 'hosts', serverId), { recursive: true, force: true });
+    if (deleteSecrets) for (const account of await this.#secrets.list(`${serverId}/`)) await this.#secrets.delete(account);
+  }
+
+  close(): void {
+    for (const { session } of this.#sessions.values()) session.close();
+    this.#sessions.clear();
+  }
+
+  #caPath(serverId: string): string {
+    return join(this.#dataDir, 'hosts', serverId, 'caddy-root.crt');
+  }
+
+  async #saveCa(serverId: string, pem: string): Promise<void> {
+    await mkdir(join(this.#dataDir, 'hosts', serverId), { recursive: true, mode: 0o700 });
+    await writeFile(this.#caPath(serverId), pem, { mode: 0o644 });
+  }
+
+  async #updateSsh(serverId: string, change: Partial<SshConnection>): Promise<void> {
+    const server = this.#servers.get(serverId);
+    if (!server.ssh) return;
+    await this.#servers.upsert({ ...server, ssh: { ...server.ssh, ...change } });
+  }
+}
+
+/** Reads the public line from OpenSSH private key text (the keychain keeps only the private half). */
+function publicKeyOf(privateKey: string): string {
+  const parsed = ssh2.utils.parseKey(privateKey);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!key || key instanceof Error) throw new HearthError('INTERNAL', "Hearth's key for this server is unreadable.", 'Connect the server again to make a new key.');
+  return `${key.type} ${key.getPublicSSH().toString('base64')} ${key.comment}`.trim();
+}
+
+/** The one line a user pastes on the server to let Hearth in. */
+export function authorizeCommand(publicKey: string): string {
+  return `mkdir -p ~/.ssh && chmod 700 ~/.ssh && echo '${publicKey}' >> ~/.ssh/authorized_keys && chmod 600 ~/.ssh/authorized_keys`;
+}
+
+// The key arrives on stdin, so no quoting of user-visible text is involved; adding it twice is avoided.
+const AUTHORIZE_FROM_STDIN =
+  'umask 077; mkdir -p ~/.ssh; touch ~/.ssh/authorized_keys; read -r line; grep -qxF "$line" ~/.ssh/authorized_keys || printf "%s\\n" "$line" >> ~/.ssh/authorized_keys';
+
+const bracket = (host: string) => (host.includes(':') ? `[${host}]` : host);

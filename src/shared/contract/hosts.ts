@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { call } from './define.ts';
+import { JobId } from './jobs.ts';
+import { ServerId, TlsMode } from './servers.ts';
+
+/** A host name or IP address as a person types it (no scheme, no port). */
+const HostAddress = z
+  .string()
+  .trim()
+  .min(1, 'enter the server address')
+  .max(253)
+  .regex(/^[A-Za-z0-9.:-]+$/, 'an address is a name like vps.example.com or an IP address');
+
+/** The public hostname of the PDS (what handles end with). */
+const PdsHostname = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a hostname looks like pds.example.com');
+
+const Port = z.number().int().min(1).max(65535);
+
+export const HostKeyPair = z.object({
+  serverId: ServerId,
+  /** One authorized_keys line. */
+  publicKey: z.string(),
+  /** The one command to run on the server to let Hearth in. */
+  installCommand: z.string(),
+});
+
+export const PreflightCheck = z.object({
+  id: z.enum(['os', 'arch', 'memory', 'disk', 'ports', 'privileges', 'dns']),
+  label: z.string(),
+  status: z.enum(['pass', 'warn', 'fail']),
+  /** What Hearth found, in plain words. */
+  detail: z.string(),
+  /** What to do about it (empty when it passed). */
+  fix: z.string(),
+});
+export type PreflightCheck = z.infer<typeof PreflightCheck>;
+
+export const PreflightResult = z.object({
+  ok: z.boolean(),
+  checks: z.array(PreflightCheck),
+});
+export type PreflightResult = z.infer<typeof PreflightResult>;
+
+export const HostMetricLevel = z.enum(['ok', 'warning', 'unknown']);
+
+export const HostHealth = z.object({
+  serverId: ServerId,
+  checkedAt: z.string(),
+  cpuPercent: z.number().nullable(),
+  memoryPercent: z.number().nullable(),
+  diskPercent: z.number().nullable(),
+  services: z.array(z.object({ name: z.string(), active: z.boolean() })),
+  certificateExpiresAt: z.string().nullable(),
+  responseMs: z.number().nullable(),
+  version: z.string().nullable(),
+  warnings: z.array(z.string()),
+});
+export type HostHealth = z.infer<typeof HostHealth>;
+
+export const hostsCalls = {
+  /** Makes Hearth's key for a new server (private half in the keychain) and says how to install it. */
+  'hosts.createKey': call(z.object({ name: z.string().trim().min(1).max(100) }).strict(), HostKeyPair),
+  /**
+   * Connects for the first time: pins the host key, and with a password (used once, never stored)
+   * installs Hearth's key first. Adds the server to Hearth.
+   */
+  'hosts.connect': call(
+    z
+      .object({
+        serverId: ServerId,
+        name: z.string().trim().min(1).max(100).optional(),
+        host: HostAddress,
+        port: Port.default(22),
+        username: z.string().trim().regex(/^[a-z_][a-z0-9_.-]{0,31}$/, 'not a user name').default('root'),
+        password: z.string().min(1).max(1024).optional(),
+      })
+      .strict(),
+    z.object({ serverId: ServerId, hostKeyFingerprint: z.string() }),
+  ),
+  /** After a host key change: trust the new key the user was shown. */
+  'hosts.retrust': call(z.object({ serverId: ServerId, fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/) }).strict(), z.object({})),
+  'hosts.preflight': call(
+    z.object({ serverId: ServerId, hostname: PdsHostname, httpsPort: Port.default(443), httpPort: Port.default(80) }).strict(),
+    PreflightResult,
+  ),
+  'hosts.install': call(
+    z
+      .object({
+        serverId: ServerId,
+        hostname: PdsHostname,
+        tlsMode: TlsMode.default('acme'),
+        /** For certificate expiry mail from Let's Encrypt (ACME). */
+        email: z.email().optional(),
+        /** Non-standard ports (a LAN box, tests); a public server uses 443 and 80. */
+        httpsPort: Port.default(443),
+        httpPort: Port.default(80),
+        pdsPort: Port.default(3000),
+        caddyAdminPort: Port.default(2019),
+        /** The PLC directory; default https://plc.directory. */
+        plcUrl: z.url().optional(),
+      })
+      .strict(),
+    z.object({ jobId: JobId }),
+  ),
+  'hosts.health': call(z.object({ serverId: ServerId }).strict(), HostHealth),
+  /** Removes the server from Hearth; its keychain entries stay unless deleteSecrets. */
+  'hosts.forget': call(z.object({ serverId: ServerId, deleteSecrets: z.boolean().default(false) }).strict(), z.object({})),
+};
