@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AtpAgent, RichText } from '@atproto/api';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeyringSecretStore } from '../src/core/secrets/index.ts';
 import { launchBrowser } from './support/browser.ts';
 import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
 
@@ -233,10 +234,14 @@ describe('accounts in browser mode on the sandbox', () => {
     expect(await pdsLogin(handle, password)).not.toBeNull();
   });
 
-  it('leaves a clean list screenshot and printed no console errors', async () => {
+  it('leaves a clean list screenshot, printed no console errors and never showed the admin password', async () => {
     await main().getByLabel('Search').fill('');
     await page.getByRole('heading', { name: 'Accounts', level: 1 }).scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${shots}/accounts-list.png` });
     expect(consoleErrors).toEqual([]);
+    const adminPassword = await new KeyringSecretStore({ service: hearth.keychainService }).get('sandbox/admin-password');
+    expect(adminPassword).toBeTruthy();
+    expect(await page.content()).not.toContain(adminPassword!);
+    expect(hearth.output()).not.toContain(adminPassword!);
   });
 });

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { AccountDetail as Detail, BlobInfo, RepoRecord } from '../../../shared/contract/index.ts';
 import type { ErrorInfo } from '../../../shared/errors.ts';
 import { call, toErrorInfo } from '../../bridge/index.ts';
@@ -9,6 +9,7 @@ import { ConfirmAction } from './ConfirmAction.tsx';
 import { STATUS_LABEL } from './filter.ts';
 import { blobHref, JsonView } from './JsonView.tsx';
 import type { NoticeText } from './Notice.tsx';
+import { useCallResult } from './useCallResult.ts';
 
 interface Props {
   serverId: string;
@@ -24,25 +25,7 @@ interface Props {
 /** One account: facts, the admin actions, its identity (DID document, PLC log) and its repo. */
 export function AccountDetail(props: Props) {
   const { serverId, did, onClose } = props;
-  const [detail, setDetail] = useState<Detail | null>(null);
-  const [error, setError] = useState<ErrorInfo | null>(null);
-  const [version, setVersion] = useState(0);
-
-  useEffect(() => {
-    let current = true;
-    call('accounts.detail', { serverId, did }).then(
-      (next) => {
-        if (!current) return;
-        setDetail(next);
-        setError(null);
-      },
-      (err: unknown) => current && setError(toErrorInfo(err)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [serverId, did, version]);
-  const reload = useCallback(() => setVersion((v) => v + 1), []);
+  const { data: detail, error, reload } = useCallResult('accounts.detail', { serverId, did });
 
   const handle = detail?.account.handle ?? did;
   const headingId = useId();

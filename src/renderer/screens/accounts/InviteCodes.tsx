@@ -1,11 +1,10 @@
-import { useCallback, useEffect, useId, useState } from 'react';
-import type { InviteCode } from '../../../shared/contract/index.ts';
-import type { ErrorInfo } from '../../../shared/errors.ts';
-import { call, toErrorInfo } from '../../bridge/index.ts';
+import { useId, useState } from 'react';
+import { call } from '../../bridge/index.ts';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
 import { formatDateTime } from '../../format.ts';
 import { ConfirmAction } from './ConfirmAction.tsx';
 import type { NoticeText } from './Notice.tsx';
+import { useCallResult } from './useCallResult.ts';
 
 /** The server's invite codes: make some, see who used them, disable them; and ask relays to crawl. */
 export function InviteCodes({
@@ -22,29 +21,11 @@ export function InviteCodes({
   /** Changes when the screen reloads: the codes reload too. */
   refreshToken: number;
 }) {
-  const [codes, setCodes] = useState<InviteCode[] | null>(null);
-  const [error, setError] = useState<ErrorInfo | null>(null);
+  const { data: codes, error, reload: load } = useCallResult('accounts.listInvites', { serverId }, refreshToken);
   const [count, setCount] = useState('1');
   const [uses, setUses] = useState('1');
   const headingId = useId();
   const ids = { count: useId(), uses: useId() };
-
-  const [version, setVersion] = useState(0);
-  useEffect(() => {
-    let current = true;
-    call('accounts.listInvites', { serverId }).then(
-      (next) => {
-        if (!current) return;
-        setCodes(next);
-        setError(null);
-      },
-      (err: unknown) => current && setError(toErrorInfo(err)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [serverId, version, refreshToken]);
-  const load = useCallback(() => setVersion((v) => v + 1), []);
 
   const n = Number.parseInt(count, 10);
   const u = Number.parseInt(uses, 10);
