@@ -150,8 +150,15 @@ describe('accounts on the sandbox PDS', () => {
 
   it('takes an account down (its login is refused) and restores it (login works again)', async () => {
     const bob = await createAccount();
+    const before = await login(bob.handle, bob.password);
     await call('accounts.takedown', { ...S, did: bob.did });
     expect((await loginError(bob.handle, bob.password))?.error).toBe('AccountTakedown');
+    // A session opened before the takedown is refused too.
+    const used = await before.com.atproto.server.getSession().then(
+      () => null,
+      (e: unknown) => e as { error?: string; status?: number },
+    );
+    expect(used?.status).toBeGreaterThanOrEqual(400);
     expect((await call('accounts.list', S)).accounts.find((a) => a.did === bob.did)?.status).toBe('takendown');
 
     await call('accounts.restore', { ...S, did: bob.did });
