@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { resolve4 } from 'node:dns/promises';
-import { utils } from 'ssh2';
 import { z } from 'zod';
 import { CloudPlanView, WizardDraft, type ResourceRow, type StackSettings } from '../../shared/contract/cloud.ts';
 import { HearthError } from '../../shared/errors.ts';
@@ -240,6 +239,8 @@ export class CloudService {
   }
 
   async #newSshKey(serverId: string, name: string): Promise<string> {
+    // ssh2 is CommonJS: Node's ESM loader cannot see its named exports, so take the default.
+    const { utils } = (await import('ssh2')).default;
     const pair = utils.generateKeyPairSync('ed25519', { comment: `hearth@${name}` });
     await this.#o.secrets.set(`${serverId}/ssh-private-key`, pair.private);
     return pair.public.trim();

@@ -269,7 +269,13 @@ function SizeStep({ draft, update, onBack, onNext }: { draft: WizardDraft; updat
   const chosen = sizes.find((s) => s.slug === draft.size);
   const warning = chosen ? sizeWarning(draft.expectedAccounts, chosen.memoryMb) : null;
   const recommended = recommendedMemoryMb(draft.expectedAccounts);
+  const recommendedSlug = pickSize(sizes, draft.expectedAccounts)?.slug;
   const region = options.regions.find((r) => r.slug === draft.region);
+  // Editing a field clears what was said about it; the rest is checked again on Next.
+  const set = (field: keyof WizardDraft, change: Partial<WizardDraft>) => {
+    if (problems[field]) setProblems(({ [field]: _fixed, ...rest }) => rest);
+    update(change);
+  };
 
   const next = () => {
     const found: Record<string, string> = {};
@@ -287,7 +293,7 @@ function SizeStep({ draft, update, onBack, onNext }: { draft: WizardDraft; updat
       <h2 id="do-size-title">Region and size</h2>
       <div className="do-grid">
         <Field id="do-name" label="Server name" hint="Used for the droplet and everything Hearth creates with it." error={problems.name}>
-          <input id="do-name" value={draft.name} onChange={(e) => update({ name: e.target.value.toLowerCase() })} aria-invalid={problems.name ? true : undefined} placeholder="my-pds" />
+          <input id="do-name" value={draft.name} onChange={(e) => set('name', { name: e.target.value.toLowerCase() })} aria-invalid={problems.name ? true : undefined} placeholder="my-pds" />
         </Field>
         <Field id="do-accounts" label="Expected number of accounts" error={problems.expectedAccounts}>
           <input
@@ -295,7 +301,7 @@ function SizeStep({ draft, update, onBack, onNext }: { draft: WizardDraft; updat
             type="number"
             min={1}
             value={Number.isFinite(draft.expectedAccounts) ? draft.expectedAccounts : ''}
-            onChange={(e) => update({ expectedAccounts: Math.floor(Number(e.target.value)) })}
+            onChange={(e) => set('expectedAccounts', { expectedAccounts: Math.floor(Number(e.target.value)) })}
           />
         </Field>
         <Field
@@ -304,7 +310,7 @@ function SizeStep({ draft, update, onBack, onNext }: { draft: WizardDraft; updat
           hint={region && !region.spaces ? 'Spaces is not offered here: the backup bucket goes to New York 3.' : 'The droplet and its backup bucket share this region.'}
           error={problems.region}
         >
-          <select id="do-region" value={draft.region} onChange={(e) => update({ region: e.target.value })}>
+          <select id="do-region" value={draft.region} onChange={(e) => set('region', { region: e.target.value })}>
             {options.regions.map((r) => (
               <option key={r.slug} value={r.slug}>
                 {r.name} ({r.slug})
@@ -313,17 +319,17 @@ function SizeStep({ draft, update, onBack, onNext }: { draft: WizardDraft; updat
           </select>
         </Field>
         <Field id="do-ssh-from" label="Allow SSH only from this address" hint="Your computer's public address, as the internet sees it. Only it can reach the server's SSH port." error={problems.sshFrom}>
-          <input id="do-ssh-from" value={draft.sshFrom} onChange={(e) => update({ sshFrom: e.target.value.trim() })} inputMode="decimal" />
+          <input id="do-ssh-from" value={draft.sshFrom} onChange={(e) => set('sshFrom', { sshFrom: e.target.value.trim() })} inputMode="decimal" />
         </Field>
       </div>
       <fieldset className="do-sizes">
         <legend>Size (about {formatMemory(recommended)} of memory recommended for {draft.expectedAccounts} accounts)</legend>
         {sizes.map((s) => (
           <label key={s.slug} className="do-size">
-            <input type="radio" name="do-size" value={s.slug} checked={draft.size === s.slug} onChange={() => update({ size: s.slug })} />
+            <input type="radio" name="do-size" value={s.slug} checked={draft.size === s.slug} onChange={() => set('size', { size: s.slug })} />
             <span>
               <strong>{formatMemory(s.memoryMb)}</strong> · {s.vcpus} vCPU · {s.diskGb} GB disk — {formatUsd(s.priceMonthly)} a month
-              {s.memoryMb === recommended ? <span className="badge do-badge"> recommended</span> : null}
+              {s.slug === recommendedSlug ? <span className="badge do-badge"> recommended</span> : null}
             </span>
           </label>
         ))}

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startDoStandin, type DoStandin } from '../test/support/do-standin.ts';
+import { launchBrowser } from './support/browser.ts';
+import { filesContaining } from './support/files.ts';
+import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
+
+// The DigitalOcean wizard in a real browser against a real `npm run web` host, up to the reviewed
+// plan. DigitalOcean and the Pulumi CLI are unreachable here, so the host is pointed (test-only
+// variables) at the local stand-in of the DO API (HEARTH_DO_API_URL, HEARTH_PUBLIC_IP_URL) and
+// runs the simulated Pulumi engine (HEARTH_FAKE_PULUMI=1), whose plan the page marks as simulated.
+
+const TOKEN = `dop_v1_${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '')}`;
+const WRONG = 'dop_v1_this-token-was-revoked-000000000000';
+let standin: DoStandin;
+let hearth: RunningHearth;
+let browser: BrowserContext;
+let page: Page;
+const consoleErrors: string[] = [];
+const shots = `${repoRoot}docs/screenshots`;
+
+beforeAll(async () => {
+  standin = await startDoStandin({ tokens: [TOKEN], domains: ['example.com'] });
+  process.env.HEARTH_DO_API_URL = standin.url;
+  process.env.HEARTH_PUBLIC_IP_URL = `${standin.url}/standin/ip`;
+  process.env.HEARTH_FAKE_PULUMI = '1';
+  hearth = await startHearthWeb();
+  browser = await launchBrowser();
+  page = await browser.newPage();
+  page.on('console', (msg) => msg.type() === 'error' && consoleErrors.push(msg.text()));
+  page.on('pageerror', (err) => consoleErrors.push(String(err)));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await hearth?.stop();
+  await standin?.close();
+});
+
+const visible = (locator: ReturnType<Page['getByRole']>, timeout = 10_000) => expect.poll(() => locator.isVisible(), { timeout }).toBe(true);
+
+describe('DigitalOcean wizard in browser mode (stand-in API, simulated engine)', () => {
+  it('opens from the first-run screen', async () => {
+    await page.goto(hearth.openUrl);
+    const button = page.getByRole('button', { name: 'Create on DigitalOcean' });
+    await visible(button, 15_000);
+    expect(await button.isEnabled()).toBe(true);
+    await button.click();
+    await visible(page.getByRole('heading', { name: 'Create a server on DigitalOcean' }));
+  });
+
+  it('says clearly when the token is wrong', async () => {
+    await page.getByLabel('DigitalOcean API token').fill(WRONG);
+    await page.getByRole('button', { name: 'Check the token' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'DigitalOcean did not accept this token.' });
+    await visible(alert);
+    expect(await alert.textContent()).toMatch(/read and write scope/);
+    // The message never repeats the token, and the field keeps it hidden (a password field).
+    expect(await alert.textContent()).not.toContain(WRONG);
+    expect(await page.getByLabel('DigitalOcean API token').getAttribute('type')).toBe('password');
+    await page.screenshot({ path: `${shots}/do-token-wrong.png` });
+  });
+
+  it('accepts the right token and shows the account', async () => {
+    await page.getByLabel('DigitalOcean API token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Check the token' }).click();
+    await visible(page.getByRole('status').filter({ hasText: 'Signed in to DigitalOcean as sam@example.com' }));
+    await page.getByRole('button', { name: 'Next' }).click();
+    await visible(page.getByRole('heading', { name: 'Region and size' }));
+  });
+
+  it('validates before Next, recommends a size, and warns when the size is too small for the accounts', async () => {
+    await page.getByRole('button', { name: 'Next' }).click();
+    await visible(page.getByRole('alert').filter({ hasText: 'Use lowercase letters, digits and dashes' }));
+    await page.getByLabel('Server name').fill('my-pds');
+    await page.getByLabel('Expected number of accounts').fill('60');
+    // The user's public address is filled in for the SSH rule.
+    expect(await page.getByLabel('Allow SSH only from this address').inputValue()).toBe('203.0.113.7');
+    await page.getByRole('radio', { name: /^1 GB · 1 vCPU/ }).check();
+    const warning = page.getByRole('status').filter({ hasText: 'Small for your accounts.' });
+    await visible(warning);
+    expect(await warning.textContent()).toMatch(/for 60 accounts the guide recommends at least 2 GB/);
+    await page.screenshot({ path: `${shots}/do-size-warning.png`, fullPage: true });
+    await page.getByRole('radio', { name: /^2 GB · 1 vCPU.*\$12 a month/ }).check();
+    await expect.poll(() => warning.count()).toBe(0);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await visible(page.getByRole('heading', { name: 'Domain' }));
+  });
+
+  it('Back keeps what was typed', async () => {
+    await page.getByRole('button', { name: 'Back' }).click();
+    await visible(page.getByRole('heading', { name: 'Region and size' }));
+    expect(await page.getByLabel('Server name').inputValue()).toBe('my-pds');
+    expect(await page.getByLabel('Expected number of accounts').inputValue()).toBe('60');
+    expect(await page.getByRole('radio', { name: /^2 GB · 1 vCPU.*\$12 a month/ }).isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await visible(page.getByRole('heading', { name: 'Domain' }));
+  });
+
+  it('checks the domain is in DO DNS, then shows the reviewed plan with its monthly cost, marked simulated', async () => {
+    await page.getByLabel('PDS hostname').fill('pds.elsewhere.org');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await visible(page.getByRole('alert').filter({ hasText: 'is not in a domain of this DigitalOcean account' }));
+    await page.getByLabel('PDS hostname').fill('pds.example.com');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await visible(page.getByRole('heading', { name: 'Review the plan' }));
+
+    const plan = page.getByRole('table', { name: 'What Hearth will do on DigitalOcean' });
+    await visible(plan, 30_000);
+    const rows = await plan.getByRole('row').allTextContents();
+    expect(rows.slice(1)).toEqual([
+      'CreateDroplet (the server)my-pds-droplet',
+      'CreateReserved IP addressmy-pds-ip',
+      'CreateReserved IP assigned to the dropletmy-pds-ip-assignment',
+      'CreateFirewallmy-pds-firewall',
+      'CreateDNS recordmy-pds-dns-root',
+      'CreateDNS recordmy-pds-dns-wildcard',
+      'CreatePrivate Spaces bucket (backups)my-pds-bucket',
+      'CreateSpaces key for this bucket onlymy-pds-bucket-key',
+    ]);
+    await visible(page.getByRole('note').filter({ hasText: 'Simulated preview' }));
+    const cost = page.getByRole('table', { name: 'Monthly cost' });
+    expect(await cost.textContent()).toMatch(/Droplet s-1vcpu-2gb in nyc3\$12/);
+    expect(await cost.getByRole('row', { name: /About, per month/ }).textContent()).toContain('$17');
+    await visible(page.getByRole('button', { name: 'Create the server ($17 a month)' }));
+    await page.screenshot({ path: `${shots}/do-plan.png`, fullPage: true });
+  });
+
+  it('closing the window mid-way loses nothing: a new window resumes at the reviewed plan', async () => {
+    const again = await browser.newPage();
+    await again.goto(`${hearth.origin}/#/digitalocean`);
+    await expect.poll(() => again.getByRole('table', { name: 'What Hearth will do on DigitalOcean' }).isVisible(), { timeout: 15_000 }).toBe(true);
+    expect(await again.getByRole('listitem').filter({ hasText: 'Review the plan' }).getAttribute('aria-current')).toBe('step');
+    await again.close();
+  });
+
+  it('keeps the token out of every file Hearth wrote, and the page had no errors', async () => {
+    expect(await filesContaining(hearth.dataDir, TOKEN)).toEqual([]);
+    expect(hearth.output()).not.toContain(TOKEN);
+    expect(consoleErrors).toEqual([]);
+  });
+});
