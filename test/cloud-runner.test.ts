@@ -276,11 +276,15 @@ describe('the stack runner on the Automation API (recording fake of the unreacha
     expect(fake.calls.some((c) => c.method === 'destroy')).toBe(true);
     expect(job.log.map((l) => l.message)).toContain('Deleted droplet (the server) alpha-droplet.');
     expect(await secrets.get('do-alpha/spaces-secret-key')).toBeNull();
+    // The full-access Spaces key is deleted on DigitalOcean too (beta's stays: it still has a bucket).
+    expect(job.log.map((l) => l.message)).toContain('Deleted the Spaces key Hearth used to manage the bucket.');
+    expect(standin.state.spacesKeys.map((k) => k.name)).not.toContain('hearth-alpha-admin');
+    expect(standin.state.spacesKeys.map((k) => k.name)).toContain('hearth-beta-admin');
   });
 
   it('keeps the DO token, the Spaces secrets and the stack passphrase out of every file under the data folder', async () => {
     const passphrase = await secrets.get('do-alpha/pulumi-passphrase');
-    const adminSecret = await secrets.get('do-alpha/spaces-admin-secret');
+    const adminSecret = await secrets.get('do-beta/spaces-admin-secret');
     expect(passphrase).toBeTruthy();
     expect(adminSecret).toBeTruthy();
     const needles = [TOKEN, passphrase!, adminSecret!, 'simulated-spaces-secret-key-0123456789'];

@@ -291,6 +291,20 @@ export class CloudService {
     ctx.log(`Created the Spaces key ${key.name} (used only by this computer to manage the bucket).`);
   }
 
+  /** With the bucket gone, the full-access key has nothing left to manage: it goes too. */
+  async #removeSpacesAdminKey(ctx: JobContext, serverId: string): Promise<void> {
+    const accessKey = await this.#o.secrets.get(`${serverId}/spaces-admin-key-id`);
+    if (!accessKey) return;
+    try {
+      await this.client(await this.#token(serverId), ctx.signal).deleteSpacesKey(accessKey);
+    } catch (err) {
+      if (!(err instanceof HearthError && err.code === 'NOT_FOUND')) throw err;
+    }
+    await this.#o.secrets.delete(`${serverId}/spaces-admin-secret`);
+    await this.#o.secrets.delete(`${serverId}/spaces-admin-key-id`);
+    ctx.log('Deleted the Spaces key Hearth used to manage the bucket.');
+  }
+
   startRefresh(serverId: string): string {
     const { id } = this.#o.jobs.start({
       kind: 'cloud.refresh',
@@ -326,6 +340,7 @@ export class CloudService {
             const r = s.stacks[serverId];
             if (r) r.outputs = null;
           });
+          await this.#removeSpacesAdminKey(ctx, serverId);
         },
       });
       return id;

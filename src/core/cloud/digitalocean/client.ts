@@ -97,6 +97,10 @@ export class DigitalOceanClient {
     return created.ssh_key;
   }
 
+  async deleteSshKey(idOrFingerprint: number | string): Promise<void> {
+    await this.#request('DELETE', `/v2/account/keys/${encodeURIComponent(String(idOrFingerprint))}`, null);
+  }
+
   domains(): Promise<DoDomain[]> {
     return this.#list('/v2/domains', replies.domains, (r) => r.domains);
   }
