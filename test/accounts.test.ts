@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { AtpAgent } from '@atproto/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HearthError } from '../src/shared/errors.ts';
+import { startInProcessPds } from './support/pds-in-process.ts';
 import { startAppWithServers, startSandboxApp, type Caller, type SandboxApp } from './support/sandbox-app.ts';
 
 let sandbox: SandboxApp;
@@ -353,6 +354,38 @@ describe('accounts on any server Hearth knows (not the sandbox)', () => {
       expect(detail.auditLog).toHaveLength(1);
     } finally {
       await other.stop();
+    }
+  });
+});
+
+describe('a server that requires invite codes', () => {
+  it('makes a single-use code for a new account when none is given, and refuses a spent one', async () => {
+    const pds = await startInProcessPds({ plcUrl: sandbox.plcUrl, handleDomain: '.club.test', inviteRequired: true });
+    const other = await startAppWithServers(
+      [{ id: 'club', name: 'Club', kind: 'ssh', url: pds.url, plcUrl: sandbox.plcUrl, createdAt: new Date().toISOString() }],
+      { 'club/admin-password': pds.adminPassword, 'club/plc-rotation-key': pds.rotationKeyHex },
+    );
+    try {
+      const c = (name: Parameters<Caller>[0], input: unknown) => other.call(name, input as never);
+      expect(await c('accounts.serverInfo', { serverId: 'club' })).toMatchObject({ inviteCodeRequired: true, availableUserDomains: ['.club.test'] });
+      const handle = `k${unique()}.club.test`;
+      const password = `pw-${randomUUID()}`;
+      const created = (await c('accounts.create', { serverId: 'club', handle, email: `${handle}@example.com`, password })) as { did: string; inviteCodeUsed: string };
+      expect(created.inviteCodeUsed).toBeTruthy();
+      const agent = new AtpAgent({ service: pds.url });
+      await agent.login({ identifier: handle, password });
+      expect(agent.session?.did).toBe(created.did);
+
+      const codes = (await c('accounts.listInvites', { serverId: 'club' })) as { code: string; available: number; uses: { usedByHandle: string | null }[] }[];
+      expect(codes.find((x) => x.code === created.inviteCodeUsed)).toMatchObject({ available: 1, uses: [{ usedByHandle: handle }] });
+
+      const spent = await failure(c('accounts.create', { serverId: 'club', handle: `l${unique()}.club.test`, email: `l${unique()}@example.com`, password, inviteCode: created.inviteCodeUsed }));
+      expect(spent.code).toBe('VALIDATION');
+      const detail = (await c('accounts.detail', { serverId: 'club', did: created.did })) as { serverKeyInRotation: boolean | null; invitedBy: string | null };
+      expect(detail).toMatchObject({ serverKeyInRotation: true, invitedBy: created.inviteCodeUsed });
+    } finally {
+      await other.stop();
+      await pds.stop();
     }
   });
 });

@@ -53,7 +53,7 @@ export function accountsHandlers(services: Services): ServiceHandlers<'accounts'
         did: created.did,
         handle: created.handle,
         generatedPassword: typed === null ? password : null,
-        inviteCodeUsed: description.inviteCodeRequired ? code : null,
+        inviteCodeUsed: code,
       };
     },
 

@@ -66,6 +66,7 @@ export type ServerAccountsInfo = z.infer<typeof ServerAccountsInfo>;
 export const InviteUse = z.object({ usedBy: z.string(), usedByHandle: z.string().nullable(), usedAt: z.string() });
 export const InviteCode = z.object({
   code: z.string(),
+  /** How many accounts the code may create in all (uses so far are in `uses`). */
   available: z.number(),
   disabled: z.boolean(),
   forAccount: z.string(),

@@ -75,7 +75,7 @@ export function InviteCodes({
           <thead>
             <tr>
               <th scope="col">Code</th>
-              <th scope="col">Uses left</th>
+              <th scope="col">Used</th>
               <th scope="col">Used by</th>
               <th scope="col">Created</th>
               <th scope="col">State</th>
@@ -87,7 +87,9 @@ export function InviteCodes({
                 <th scope="row" className="mono small">
                   {code.code}
                 </th>
-                <td>{code.available}</td>
+                <td>
+                  {code.uses.length} of {code.available}
+                </td>
                 <td>
                   {code.uses.length === 0
                     ? '—'
