@@ -108,7 +108,7 @@ export function realAutomation(options: { downloadTimeoutMs?: number; fetch?: ty
         up: async (op) => ({ outputs: (await stack.up({ onEvent: op.onEvent, signal: op.signal })).outputs }),
         refresh: async (op) => ({
           changeSummary: ((await stack.refresh({ onEvent: op.onEvent, signal: op.signal, clearPendingCreates: op.clearPendingCreates ?? false })).summary
-            .resourceChanges ?? {}) as Record<string, number>,
+            ?.resourceChanges ?? {}) as Record<string, number>,
         }),
         destroy: async (op) => {
           await stack.destroy({ onEvent: op.onEvent, signal: op.signal });
