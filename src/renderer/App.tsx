@@ -8,6 +8,7 @@ import { BackupsScreen, FeedScreen, SettingsScreen } from './screens/Placeholder
 import { ServersScreen } from './screens/ServersScreen.tsx';
 import { SetupScreen } from './screens/SetupScreen.tsx';
 import { DigitalOceanWizard } from './screens/digitalocean/DigitalOceanWizard.tsx';
+import { ConnectServer } from './screens/connect/ConnectServer.tsx';
 import { useAppStore } from './state/app.ts';
 import { useJobsStore } from './state/jobs.ts';
 import { useServersStore } from './state/servers.ts';
@@ -105,6 +106,8 @@ function CurrentScreen({ route }: { route: Route }): ReactNode {
       return <JobsScreen key={route.jobId ?? ''} jobId={route.jobId} />;
     case 'digitalocean':
       return <DigitalOceanWizard />;
+    case 'connect':
+      return <ConnectServer />;
     case 'settings':
       return <SettingsScreen />;
   }

@@ -122,10 +122,7 @@ export function SetupScreen() {
         <li className="choice">
           <h2>On a server you have</h2>
           <p>Hearth connects over SSH to a Linux server you already run, with or without a PDS on it.</p>
-          <p className="note" id="choice-ssh-note">
-            Not available yet: this comes in a later version of Hearth.
-          </p>
-          <button type="button" className="button" disabled aria-describedby="choice-ssh-note">
+          <button type="button" className="button" onClick={() => useUiStore.getState().navigate({ screen: 'connect' })}>
             Connect my server
           </button>
         </li>

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 
-export const SCREENS = ['setup', 'servers', 'accounts', 'backups', 'feed', 'jobs', 'settings', 'digitalocean'] as const;
+export const SCREENS = ['setup', 'servers', 'accounts', 'backups', 'feed', 'jobs', 'settings', 'digitalocean', 'connect'] as const;
 export type Screen = (typeof SCREENS)[number];
 
 export interface Route {
