@@ -36,6 +36,7 @@ afterAll(async () => {
   await browser?.close();
   await hearth?.stop();
   await standin?.close();
+  for (const name of ['HEARTH_DO_API_URL', 'HEARTH_PUBLIC_IP_URL', 'HEARTH_FAKE_PULUMI']) delete process.env[name];
 });
 
 const visible = (locator: ReturnType<Page['getByRole']>, timeout = 10_000) => expect.poll(() => locator.isVisible(), { timeout }).toBe(true);
@@ -133,6 +134,20 @@ describe('DigitalOcean wizard in browser mode (stand-in API, simulated engine)',
     await expect.poll(() => again.getByRole('table', { name: 'What Hearth will do on DigitalOcean' }).isVisible(), { timeout: 15_000 }).toBe(true);
     expect(await again.getByRole('listitem').filter({ hasText: 'Review the plan' }).getAttribute('aria-current')).toBe('step');
     await again.close();
+  });
+
+  it('creates with one row per resource (simulated engine), then hands over to the SSH install, which is pending', async () => {
+    await page.getByRole('button', { name: 'Create the server ($17 a month)' }).click();
+    await visible(page.getByRole('heading', { name: 'Creating the server' }));
+    const rows = page.getByRole('table', { name: 'Resources' }).getByRole('row');
+    await expect.poll(() => rows.count()).toBe(9);
+    await page.screenshot({ path: `${shots}/do-creating.png`, fullPage: true });
+    await visible(page.getByRole('heading', { name: 'The droplet is ready' }), 30_000);
+    await visible(page.getByRole('status').filter({ hasText: 'installing the PDS over SSH — pending' }));
+    const replace = page.getByRole('button', { name: 'Replace the droplet' });
+    expect(await replace.isDisabled()).toBe(true);
+    expect(await page.locator('#do-replace-why').textContent()).toMatch(/needs a recent backup/);
+    expect(await page.getByText('Address: 198.51.100.23').count()).toBe(1);
   });
 
   it('keeps the token out of every file Hearth wrote, and the page had no errors', async () => {

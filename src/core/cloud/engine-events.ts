@@ -14,6 +14,12 @@ const KIND: Record<string, string> = {
 
 export const kindOf = (type: string): string => KIND[type] ?? type;
 
+/** The kind inside a sentence: "Creating reserved IP address". */
+export const lowerKind = (type: string): string => {
+  const kind = kindOf(type);
+  return kind.charAt(0).toLowerCase() + kind.slice(1);
+};
+
 /** Plans list resources in this order (the engine's order depends on timing). */
 export const kindRank = (type: string): number => {
   const i = Object.keys(KIND).indexOf(type);
@@ -99,8 +105,8 @@ export class EngineEventMapper {
       const name = nameOfUrn(meta.urn);
       const row = this.#row(meta.urn, meta.type, op);
       row.state = 'running';
-      if (op !== 'same') this.#sink.log(`${VERB[op][0]} ${kindOf(meta.type).toLowerCase()} ${name}…`);
-      this.#publish(`${VERB[op][0]} ${kindOf(meta.type).toLowerCase()}`);
+      if (op !== 'same') this.#sink.log(`${VERB[op][0]} ${lowerKind(meta.type)} ${name}…`);
+      this.#publish(`${VERB[op][0]} ${lowerKind(meta.type)}`);
     } else if (event.resOutputsEvent) {
       const meta = event.resOutputsEvent.metadata;
       const op = planOp(meta.op);
@@ -110,8 +116,8 @@ export class EngineEventMapper {
         row.state = 'done';
         if (op !== 'same') this.#finished++;
       }
-      if (op !== 'same') this.#sink.log(`${VERB[op][1]} ${kindOf(meta.type).toLowerCase()} ${nameOfUrn(meta.urn)}.`);
-      this.#publish(`${VERB[op][1]} ${kindOf(meta.type).toLowerCase()}`);
+      if (op !== 'same') this.#sink.log(`${VERB[op][1]} ${lowerKind(meta.type)} ${nameOfUrn(meta.urn)}.`);
+      this.#publish(`${VERB[op][1]} ${lowerKind(meta.type)}`);
     } else if (event.resOpFailedEvent) {
       const meta = event.resOpFailedEvent.metadata;
       if (!isUserResource(meta.type)) return;

@@ -6,7 +6,7 @@ import { HearthError } from '../../shared/errors.ts';
 import { abortError, type JobContext } from '../jobs/job-context.ts';
 import type { SecretStore } from '../secrets/index.ts';
 import { cliInstallError, type AutomationApi, type OperationOptions, type StackHandle } from './automation.ts';
-import { EngineEventMapper, isUserResource, kindOf, kindRank, nameOfUrn } from './engine-events.ts';
+import { EngineEventMapper, isUserResource, kindOf, kindRank, lowerKind, nameOfUrn } from './engine-events.ts';
 import { cloudProgram, type CloudPlan } from './program.ts';
 
 /** Pinned: the CLI matching the installed @pulumi/pulumi SDK, the plugin matching @pulumi/digitalocean. */
@@ -225,7 +225,7 @@ export class StackRunner {
   /** Pending operations left by an interrupted run, surfaced in the log and the plan. */
   async #pending(ctx: JobContext, stack: StackHandle): Promise<string[]> {
     const pending = (await stack.pendingOperations()).map(
-      (op) => `An earlier run was interrupted while ${op.type === 'creating' ? 'creating' : op.type} ${kindOf(op.resourceType).toLowerCase()} ${nameOfUrn(op.urn)}. If it exists in your DigitalOcean control panel but not in Hearth, Refresh reconciles it.`,
+      (op) => `An earlier run was interrupted while ${op.type === 'creating' ? 'creating' : op.type} ${lowerKind(op.resourceType)} ${nameOfUrn(op.urn)}. If it exists in your DigitalOcean control panel but not in Hearth, Refresh reconciles it.`,
     );
     for (const line of pending) ctx.log(line, 'warn');
     return pending;

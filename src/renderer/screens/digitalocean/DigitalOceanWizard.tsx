@@ -100,7 +100,24 @@ export function DigitalOceanWizard() {
       {draft.step === 'create' ? <CreateStep draft={draft} onBack={() => go('review')} onNext={() => go('install')} /> : null}
       {draft.step === 'install' || draft.step === 'done' ? <InstallStep draft={draft} /> : null}
       {draft.step !== 'create' ? (
-        <p className="muted small">Your choices are saved as you go: you can close this window and come back.</p>
+        <div className="actions">
+          <p className="muted small">Your choices are saved as you go: you can close this window and come back.</p>
+          <ConfirmDialog
+            trigger={
+              <button type="button" className="button">
+                Start over
+              </button>
+            }
+            title="Start the wizard over?"
+            description="Hearth forgets the choices made in this wizard. Anything already created on DigitalOcean stays, and stays listed under Servers."
+            confirmLabel="Start over"
+            cancelLabel="Keep my choices"
+            onConfirm={async () => {
+              await call('cloud.discardDraft', {});
+              setDraft(newDraft());
+            }}
+          />
+        </div>
       ) : null}
     </div>
   );
