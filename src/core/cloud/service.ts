@@ -11,7 +11,7 @@ import type { SecretStore } from '../secrets/index.ts';
 import type { ServerRegistry } from '../servers/registry.ts';
 import type { AutomationApi } from './automation.ts';
 import { DigitalOceanClient, doApiUrl } from './digitalocean/client.ts';
-import { requiredRecords, SPACES_REGIONS, type CloudPlan } from './program.ts';
+import { requiredRecords, SPACES_REGIONS, type CloudPlan } from './plan.ts';
 import type { StackOutputs, StackRunner } from './stack-runner.ts';
 
 /** The token the wizard checked, before a server exists to file it under. */
