@@ -19,6 +19,15 @@ PACKAGES=(caddy sqlite3 curl ca-certificates openssl xz-utils python3 make g++)
 
 export DEBIAN_FRONTEND=noninteractive
 
+# One step at a time: after a dropped connection the previous run's step may still be running on
+# the server; a re-run waits for it here instead of racing it.
+mkdir -p "$PREFIX"
+exec 9>"$PREFIX/.install.lock"
+if ! flock -n 9; then
+  echo "Waiting for an earlier install step that is still running on the server"
+  flock -w 1800 9 || { echo "An earlier install step is still running after 30 minutes." >&2; exit 1; }
+fi
+
 say() { echo "$*"; }
 
 # Downloads a registry tarball, checks its sha512, and unpacks it into DEST (atomically).
@@ -43,6 +52,8 @@ fetch_package() {
 }
 
 npm_run() {
+  # Node trusts only its built-in CAs; add the system's (a proxy's CA, for one), as curl and apt do.
+  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt; fi
   PATH="$PREFIX/node/bin:$PATH" npm_config_nodedir="$PREFIX/node" \
     npm_config_node_gyp="$PREFIX/tools/node_modules/node-gyp/bin/node-gyp.js" \
     "$PREFIX/node/bin/node" "$PREFIX/npm/bin/npm-cli.js" --no-audit --no-fund --no-update-notifier "$@"
@@ -58,8 +69,11 @@ step_packages() {
     return
   fi
   say "Installing system packages: ${missing[*]}"
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Finish whatever an interrupted earlier run left half-configured, and wait for apt's lock
+  # (unattended-upgrades often holds it on a fresh server).
+  dpkg --configure -a
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" 9>&-
 }
 
 step_runtime() {
@@ -130,13 +144,14 @@ step_activate() {
 
 step_services() {
   local restart="${1:-}"
-  systemctl daemon-reload 2>/dev/null || true
-  systemctl enable pds caddy >/dev/null 2>&1
+  # 9>&-: services started from here must not inherit (and hold) the install lock.
+  systemctl daemon-reload 9>&- 2>/dev/null || true
+  systemctl enable pds caddy 9>&- >/dev/null 2>&1
   local unit
   for unit in pds caddy; do
     if [ "$restart" = restart ] || ! systemctl is-active --quiet "$unit"; then
       say "Starting $unit"
-      systemctl restart "$unit" </dev/null >/dev/null 2>&1
+      systemctl restart "$unit" 9>&- </dev/null >/dev/null 2>&1
     else
       say "$unit already running with this configuration."
     fi

@@ -22,6 +22,8 @@ export function hostsHandlers({ hosts, jobs, servers, secrets }: Services): Serv
       });
       return { jobId: id };
     },
+    'hosts.detect': async ({ serverId }) => hosts.detect(serverId),
+    'hosts.adopt': async ({ serverId, importSecrets }) => hosts.adopt(serverId, importSecrets),
     'hosts.health': async ({ serverId }) => hosts.health(serverId),
     'hosts.forget': async ({ serverId, deleteSecrets }) => {
       await hosts.forget(serverId, deleteSecrets);

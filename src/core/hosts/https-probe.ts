@@ -1,4 +1,5 @@
-import { request } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { request, request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { lookupFrom, type ResolveAddresses } from './resolve.ts';
 
@@ -50,4 +51,44 @@ export function httpsGet(
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * A WhatWG fetch for one server: names resolved by Hearth's resolver and, for a server on
+ * Caddy's internal CA, that CA trusted for these requests only. Hand it to @atproto/api
+ * (`new AtpAgent({ service, fetch })`) to manage such a server.
+ */
+export function serverFetch(options: { resolve: ResolveAddresses; ca?: string | null }): typeof fetch {
+  return async (input, init) => {
+    const request = new Request(input, init);
+    const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
+    return new Promise<Response>((resolve, reject) => {
+      const req = request.url.startsWith('https:')
+        ? httpsRequest(request.url, {
+            method: request.method,
+            headers: Object.fromEntries(request.headers),
+            lookup: lookupFrom(options.resolve) as never,
+            ...(options.ca && { ca: options.ca }),
+            signal: request.signal,
+            agent: false,
+          })
+        : httpRequest(request.url, { method: request.method, headers: Object.fromEntries(request.headers), lookup: lookupFrom(options.resolve) as never, signal: request.signal });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+            else if (value !== undefined) headers.set(name, value);
+          }
+          const status = res.statusCode ?? 500;
+          resolve(new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), { status, headers }));
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  };
 }

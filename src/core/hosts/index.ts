@@ -7,8 +7,11 @@ import type { JobContext } from '../jobs/index.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import { secretAccount } from '../secrets/secret-store.ts';
 import type { ServerRegistry } from '../servers/registry.ts';
+import { assertAdoptable, detectInstall } from './adopt.ts';
 import { probeHostHealth } from './health.ts';
-import { installPds, PDS_VERSION, type InstallPlan } from './install.ts';
+import { serverFetch } from './https-probe.ts';
+import { resolvePdsSecrets } from './pds-secrets.ts';
+import { installPds, PDS_VERSION, pdsUrl, type InstallPlan } from './install.ts';
 import { assertPreflight, runPreflight } from './preflight.ts';
 import { systemResolver, type ResolveAddresses } from './resolve.ts';
 import { generateSshKey, SshSession } from './ssh/index.ts';
@@ -213,9 +216,45 @@ export class HostManager {
     await this.#servers.upsert({ ...latest, url: result.url, install, ...(request.plcUrl && { plcUrl: request.plcUrl }) });
   }
 
+  /** What runs on the server now (only reads); secrets are named, never returned. */
+  async detect(serverId: string) {
+    const { env: _env, ...found } = await detectInstall(await this.session(serverId));
+    return found;
+  }
+
+  /**
+   * Manages an existing install (the official installer's, or Hearth's own after a reinstall of
+   * the desktop) as it is. With the user's consent, its secrets move into the keychain; a
+   * keychain entry that disagrees with the server stops the adoption (CONFLICT) untouched.
+   */
+  async adopt(serverId: string, importSecrets: boolean): Promise<{ hostname: string; imported: string[] }> {
+    const found = await detectInstall(await this.session(serverId));
+    assertAdoptable(found);
+    const imported = importSecrets ? (await resolvePdsSecrets(this.#secrets, serverId, found.env, { generateMissing: false })).imported : [];
+    const httpsPort = 443;
+    const server = this.#servers.get(serverId);
+    const install: PdsInstall = {
+      runtime: found.kind === 'native' ? 'native' : 'official',
+      hostname: found.hostname,
+      tlsMode: 'acme',
+      pdsVersion: null,
+      httpsPort,
+      pdsPort: Number(found.env.get('PDS_PORT') ?? 3000),
+      installedAt: server.install?.installedAt ?? new Date().toISOString(),
+    };
+    const plcUrl = found.env.get('PDS_DID_PLC_URL');
+    await this.#servers.upsert({ ...server, url: pdsUrl(found.hostname, httpsPort), install, ...(plcUrl && plcUrl !== 'https://plc.directory' && { plcUrl }) });
+    return { hostname: found.hostname, imported };
+  }
+
   async health(serverId: string) {
     const server = this.#servers.get(serverId);
     return probeHostHealth(await this.session(serverId), server, { resolve: this.resolve, ca: await this.caCert(serverId) });
+  }
+
+  /** fetch for this server's PDS: Hearth's resolver, and its internal CA when it has one. */
+  async fetchFor(serverId: string): Promise<typeof fetch> {
+    return serverFetch({ resolve: this.resolve, ca: await this.caCert(serverId) });
   }
 
   /** The internal CA a server's Caddy signs with (internal TLS mode), or null: trusted for that server only. */

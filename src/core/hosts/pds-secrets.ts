@@ -26,7 +26,12 @@ export function parseEnvFile(text: string): Map<string, string> {
  * rotation key that controls live identities); else new ones. If the keychain and the server
  * disagree, nothing is overwritten.
  */
-export async function resolvePdsSecrets(store: SecretStore, serverId: string, serverEnv: Map<string, string> | null): Promise<{ secrets: PdsSecrets; created: PdsSecretName[]; imported: PdsSecretName[] }> {
+export async function resolvePdsSecrets(
+  store: SecretStore,
+  serverId: string,
+  serverEnv: Map<string, string> | null,
+  options: { generateMissing?: boolean } = {},
+): Promise<{ secrets: PdsSecrets; created: PdsSecretName[]; imported: PdsSecretName[] }> {
   const secrets = {} as PdsSecrets;
   const created: PdsSecretName[] = [];
   const imported: PdsSecretName[] = [];
@@ -46,12 +51,13 @@ export async function resolvePdsSecrets(store: SecretStore, serverId: string, se
     else if (onServer) {
       secrets[name] = onServer;
       imported.push(name);
-    } else {
+    } else if (options.generateMissing !== false) {
       secrets[name] = await generatePdsSecret(name);
       created.push(name);
     }
   }
   // Into the keychain before anything is written to the server.
   for (const name of [...created, ...imported]) await store.set(secretAccount(serverId, name), secrets[name]);
+  // Adopting without generating may leave some names unset: callers read only what they need.
   return { secrets, created, imported };
 }

@@ -134,7 +134,8 @@ export async function runPreflight(ssh: SshSession, options: PreflightOptions): 
   );
 
   // DNS: the hostname and a random handle under it must both point here.
-  const serverAddresses = new Set([...fact('addresses').split(/\s+/).filter(Boolean), ...(await options.resolve(ssh.endpoint.host))]);
+  // The address the user connects to first: that is the one DNS should name.
+  const serverAddresses = new Set([...(await options.resolve(ssh.endpoint.host)), ...fact('addresses').split(/\s+/).filter(Boolean)]);
   const probeName = `hearth-check-${randomBytes(4).toString('hex')}.${options.hostname}`;
   const [main, wildcard] = await Promise.all([options.resolve(options.hostname), options.resolve(probeName)]);
   const pointsHere = (addresses: string[]) => addresses.length > 0 && addresses.every((a) => serverAddresses.has(a));

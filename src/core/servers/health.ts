@@ -17,7 +17,13 @@ const DescribeReply = z.object({
  * Asks a PDS how it is: `/xrpc/_health` for liveness and version, `describeServer` for what it
  * offers. Never throws: an unreachable or confused server is a health state, not an error.
  */
-export async function probeHealth(serverId: string, url: string, signal?: AbortSignal): Promise<ServerHealth> {
+export async function probeHealth(
+  serverId: string,
+  url: string,
+  signal?: AbortSignal,
+  /** For a server on its own CA or a name only Hearth resolves (hosts' serverFetch). */
+  fetchImpl: typeof fetch = fetch,
+): Promise<ServerHealth> {
   const base = url.replace(/\/+$/, '');
   const checkedAt = () => new Date().toISOString();
   const down = (status: ServerHealth['status'], message: string, responseMs: number | null = null): ServerHealth => ({
@@ -35,7 +41,7 @@ export async function probeHealth(serverId: string, url: string, signal?: AbortS
   const started = performance.now();
   let health: z.infer<typeof HealthReply>;
   try {
-    const res = await fetch(`${base}/xrpc/_health`, { signal: withTimeout(signal) });
+    const res = await fetchImpl(`${base}/xrpc/_health`, { signal: withTimeout(signal) });
     const responseMs = Math.round(performance.now() - started);
     if (!res.ok) return down('unhealthy', `The PDS answered its health check with HTTP ${res.status}.`, responseMs);
     const parsed = HealthReply.safeParse(await res.json().catch(() => null));
@@ -48,7 +54,7 @@ export async function probeHealth(serverId: string, url: string, signal?: AbortS
 
   let describe: z.infer<typeof DescribeReply> | null = null;
   try {
-    const res = await fetch(`${base}/xrpc/com.atproto.server.describeServer`, { signal: withTimeout(signal) });
+    const res = await fetchImpl(`${base}/xrpc/com.atproto.server.describeServer`, { signal: withTimeout(signal) });
     const parsed = DescribeReply.safeParse(await res.json().catch(() => null));
     if (res.ok && parsed.success) describe = parsed.data;
   } catch {

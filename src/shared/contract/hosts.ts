@@ -106,6 +106,23 @@ export const hostsCalls = {
       .strict(),
     z.object({ jobId: JobId }),
   ),
+  /** What already runs on the server: nothing, Hearth's install, or the official installer's. */
+  'hosts.detect': call(
+    z.object({ serverId: ServerId }).strict(),
+    z.object({
+      kind: z.enum(['none', 'native', 'official']),
+      hostname: z.string().nullable(),
+      /** Which secrets the server's pds.env holds (names only). */
+      secretsOnServer: z.array(z.string()),
+      /** pds.env without its secrets. */
+      settings: z.record(z.string(), z.string()),
+    }),
+  ),
+  /** Manages an existing install as it is; importSecrets (the user's consent) copies its secrets into the keychain. */
+  'hosts.adopt': call(
+    z.object({ serverId: ServerId, importSecrets: z.boolean() }).strict(),
+    z.object({ hostname: z.string(), imported: z.array(z.string()) }),
+  ),
   'hosts.health': call(z.object({ serverId: ServerId }).strict(), HostHealth),
   /** Removes the server from Hearth; its keychain entries stay unless deleteSecrets. */
   'hosts.forget': call(z.object({ serverId: ServerId, deleteSecrets: z.boolean().default(false) }).strict(), z.object({})),

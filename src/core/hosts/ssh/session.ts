@@ -123,7 +123,11 @@ export class SshSession {
             if (!log) return;
             const parts = (partial + text).split('\n');
             partial = parts.pop() ?? '';
-            for (const line of parts) if (line.trim()) log.log(line, level);
+            // Progress output redraws with \r: the log keeps what the line said last.
+            for (const raw of parts) {
+              const line = raw.split('\r').filter((p) => p.trim()).pop() ?? '';
+              if (line.trim()) log.log(line, level);
+            }
           };
         };
         const onStdout = lines((s) => stdout.length < MAX_CAPTURE && (stdout += s), 'info');

@@ -1,0 +1,57 @@
+import { HearthError } from '../../shared/errors.ts';
+import { PDS_SECRET_NAMES, type PdsSecretName } from '../secrets/secret-store.ts';
+import { parseEnvFile, SECRET_ENV } from './pds-secrets.ts';
+import type { SshSession } from './ssh/index.ts';
+
+export interface DetectedInstall {
+  /** none: no PDS; native: installed by Hearth; official: the official installer's docker compose. */
+  kind: 'none' | 'native' | 'official';
+  hostname: string | null;
+  /** Which of the three secrets the server's pds.env holds (never their values). */
+  secretsOnServer: PdsSecretName[];
+  /** pds.env without its secrets, for the user to review before adopting. */
+  settings: Record<string, string>;
+  /** The server's pds.env, parsed (secrets included): stays in core. */
+  env: Map<string, string> | null;
+}
+
+const SECRET_VARIABLES = new Set(Object.values(SECRET_ENV));
+
+/**
+ * Looks at what runs on a server: the official installer leaves /pds/compose.yaml next to
+ * /pds/pds.env; Hearth's own install leaves its systemd unit and /opt/hearth/pds. Only reads.
+ */
+export async function detectInstall(ssh: SshSession, signal?: AbortSignal): Promise<DetectedInstall> {
+  const opts = signal ? { signal } : {};
+  const envText = await ssh.readFile('/pds/pds.env', opts);
+  const probe = await ssh.exec(
+    'test -f /pds/compose.yaml -o -f /pds/docker-compose.yml && echo official; test -L /opt/hearth/pds -a -f /etc/systemd/system/pds.service && echo native; true',
+    { quiet: true, ...opts },
+  );
+  const marks = probe.stdout.split('\n');
+  const kind = marks.includes('native') ? 'native' : marks.includes('official') ? 'official' : 'none';
+  if (!envText) return { kind: kind === 'none' ? 'none' : kind, hostname: null, secretsOnServer: [], settings: {}, env: null };
+  const env = parseEnvFile(envText.toString('utf8'));
+  const settings: Record<string, string> = {};
+  for (const [key, value] of env) if (!SECRET_VARIABLES.has(key)) settings[key] = value;
+  return {
+    kind,
+    hostname: env.get('PDS_HOSTNAME') ?? null,
+    secretsOnServer: PDS_SECRET_NAMES.filter((name) => Boolean(env.get(SECRET_ENV[name]))),
+    settings,
+    env,
+  };
+}
+
+/** The official runtime's own commands (docker compose under /pds). */
+export const officialRuntime = {
+  status: 'docker compose -f /pds/compose.yaml ps --format "{{.Name}} {{.State}}"',
+  restart: 'docker compose -f /pds/compose.yaml restart',
+  logs: 'docker logs --tail 200 pds',
+} as const;
+
+export function assertAdoptable(found: DetectedInstall): asserts found is DetectedInstall & { hostname: string; env: Map<string, string> } {
+  if (found.kind === 'none' || !found.hostname || !found.env) {
+    throw new HearthError('NOT_FOUND', 'There is no PDS on this server to adopt (no /pds/pds.env).', 'Install a new PDS instead.');
+  }
+}
