@@ -11,6 +11,7 @@ import { useJobsStore } from '../../state/jobs.ts';
 import { useServersStore } from '../../state/servers.ts';
 import { useUiStore } from '../../state/ui.ts';
 import { formatMemory, formatUsd, HOSTNAME_PATTERN, IPV4_PATTERN, NAME_PATTERN, recommendedMemoryMb, sizeWarning } from './sizing.ts';
+import { useAction } from './useAction.ts';
 import './wizard.css';
 
 type Step = WizardDraft['step'];
@@ -161,8 +162,7 @@ function Field({ id, label, hint, error, children }: { id: string; label: string
 
 function TokenStep({ draft, onNext }: { draft: WizardDraft; onNext: () => void }) {
   const [token, setToken] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ErrorInfo | null>(null);
+  const { busy, error, run } = useAction();
   const [missing, setMissing] = useState<string | null>(null);
   const [account, setAccount] = useState<CallOutput<'cloud.checkToken'> | null>(null);
   const resumed = draft.updatedAt !== '';
@@ -170,17 +170,10 @@ function TokenStep({ draft, onNext }: { draft: WizardDraft; onNext: () => void }
   const check = async (useKept: boolean) => {
     if (!useKept && !token.trim()) return setMissing('Paste your token first.');
     setMissing(null);
-    setBusy(true);
-    setError(null);
-    try {
-      const result = await call('cloud.checkToken', useKept ? {} : { token: token.trim() });
-      setAccount(result);
+    await run(async () => {
+      setAccount(await call('cloud.checkToken', useKept ? {} : { token: token.trim() }));
       setToken('');
-    } catch (err) {
-      setError(toErrorInfo(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -374,8 +367,7 @@ function pickSize(sizes: DoSizeView[], accounts: number): DoSizeView | undefined
 }
 
 function DomainStep({ draft, update, onBack, onNext }: { draft: WizardDraft; update: (c: Partial<WizardDraft>, o?: { now?: boolean }) => void; onBack: () => void; onNext: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ErrorInfo | null>(null);
+  const { busy, error, run } = useAction();
   const [problem, setProblem] = useState<string | null>(null);
   const [found, setFound] = useState<CallOutput<'cloud.checkDomain'> | null>(null);
 
@@ -383,9 +375,7 @@ function DomainStep({ draft, update, onBack, onNext }: { draft: WizardDraft; upd
     const hostname = draft.hostname.trim().toLowerCase();
     if (!HOSTNAME_PATTERN.test(hostname)) return setProblem('Enter the name your PDS will have, like pds.example.com.');
     setProblem(null);
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const result = await call('cloud.checkDomain', { hostname });
       setFound(result);
       if (draft.dnsMode === 'digitalocean' && !result.zone) {
@@ -394,11 +384,7 @@ function DomainStep({ draft, update, onBack, onNext }: { draft: WizardDraft; upd
       }
       update({ hostname, dnsZone: result.zone }, { now: true });
       onNext();
-    } catch (err) {
-      setError(toErrorInfo(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -465,9 +451,8 @@ function useJob(jobId: string | null) {
 
 function ReviewStep({ draft, update, onBack, onNext }: { draft: WizardDraft; update: (c: Partial<WizardDraft>, o?: { now?: boolean }) => void; onBack: () => void; onNext: (applyJobId: string) => void }) {
   const { job, lines } = useJob(draft.previewJobId);
-  const [error, setError] = useState<ErrorInfo | null>(null);
+  const { busy, error, setError, run } = useAction();
   const [plan, setPlan] = useState<CloudPlanView | null>(draft.plan);
-  const [busy, setBusy] = useState(false);
 
   const { serverId, name, region, size, hostname, dnsMode, sshFrom } = draft;
   const preview = useCallback(
@@ -480,7 +465,7 @@ function ReviewStep({ draft, update, onBack, onNext }: { draft: WizardDraft; upd
         },
         (err) => setError(toErrorInfo(err)),
       ),
-    [serverId, name, region, size, hostname, dnsMode, sshFrom, update],
+    [serverId, name, region, size, hostname, dnsMode, sshFrom, update, setError],
   );
 
   // A new plan whenever the review opens without one (first time, or after going Back to change something).
@@ -497,23 +482,13 @@ function ReviewStep({ draft, update, onBack, onNext }: { draft: WizardDraft; upd
         update({ plan: p }, { now: true });
       })
       .catch((err) => setError(toErrorInfo(err)));
-  }, [job?.state, plan, draft.serverId, update]);
+  }, [job?.state, plan, draft.serverId, update, setError]);
 
   const back = () => {
     update({ previewJobId: null, plan: null }, { now: true });
     onBack();
   };
-  const create = async () => {
-    setBusy(true);
-    try {
-      const { jobId } = await call('cloud.apply', { serverId: draft.serverId });
-      onNext(jobId);
-    } catch (err) {
-      setError(toErrorInfo(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const create = () => run(async () => onNext((await call('cloud.apply', { serverId: draft.serverId })).jobId));
 
   const running = !plan && (!job || job.state === 'running') && !error;
   return (
