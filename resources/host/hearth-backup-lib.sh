@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Shared by hearth-backup.sh, hearth-restore.sh and hearth-verify.sh (sourced, never run).
+#
+# Settings come from one env file, root-only (mode 600), path in HEARTH_BACKUP_ENV
+# (default /etc/hearth/backup.env). Hearth writes it; on a real server it holds the restic
+# repository password and the S3 keys, so the scripts refuse a file others can read.
+#   PDS_DATA_DIR            the PDS data directory (/pds)
+#   PDS_BLOBS_DIR           blobs on disk (default $PDS_DATA_DIR/blocks; skipped when absent)
+#   PDS_ENV_FILE            pds.env (default $PDS_DATA_DIR/pds.env; skipped when absent)
+#   RESTIC_REPOSITORY       s3:https://endpoint/bucket/prefix
+#   RESTIC_PASSWORD         repository password
+#   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+#   HEARTH_S3_PATH_STYLE    1 for path-style bucket addressing (MinIO, most self-hosted stores)
+#   HEARTH_S3_REGION        optional region
+#   HEARTH_STATE_DIR        staging, status and lock (default /var/lib/hearth-backup)
+#   HEARTH_KEEP_DAILY/WEEKLY/MONTHLY   retention (default 7/4/12)
+#   HEARTH_PDS_STOP_CMD, HEARTH_PDS_START_CMD   (restore run; default systemctl stop/start pds)
+#   HEARTH_PDS_HEALTH_URL   (restore run; default http://127.0.0.1:3000/xrpc/_health)
+
+HEARTH_BACKUP_ENV="${HEARTH_BACKUP_ENV:-/etc/hearth/backup.env}"
+
+die() {
+  echo "hearth: $*" >&2
+  exit 1
+}
+
+load_settings() {
+  [ -f "$HEARTH_BACKUP_ENV" ] || die "settings file $HEARTH_BACKUP_ENV is missing (Hearth writes it when you set up backups)"
+  local mode owner
+  mode="$(stat -c %a "$HEARTH_BACKUP_ENV")"
+  owner="$(stat -c %u "$HEARTH_BACKUP_ENV")"
+  if [ "$mode" != 600 ] && [ "$mode" != 400 ]; then die "settings file $HEARTH_BACKUP_ENV must be mode 600 (it is $mode): it holds secrets"; fi
+  [ "$owner" = "$(id -u)" ] || die "settings file $HEARTH_BACKUP_ENV must belong to $(id -un)"
+  set -a
+  # shellcheck disable=SC1090 # the path is the operator's
+  . "$HEARTH_BACKUP_ENV"
+  set +a
+  : "${PDS_DATA_DIR:?PDS_DATA_DIR is not set in $HEARTH_BACKUP_ENV}"
+  : "${RESTIC_REPOSITORY:?RESTIC_REPOSITORY is not set in $HEARTH_BACKUP_ENV}"
+  : "${RESTIC_PASSWORD:?RESTIC_PASSWORD is not set in $HEARTH_BACKUP_ENV}"
+  PDS_DATA_DIR="${PDS_DATA_DIR%/}"
+  PDS_BLOBS_DIR="${PDS_BLOBS_DIR:-$PDS_DATA_DIR/blocks}"
+  PDS_ENV_FILE="${PDS_ENV_FILE:-$PDS_DATA_DIR/pds.env}"
+  HEARTH_STATE_DIR="${HEARTH_STATE_DIR:-/var/lib/hearth-backup}"
+  # Used by the scripts that source this file.
+  # shellcheck disable=SC2034
+  STAGING_DIR="$HEARTH_STATE_DIR/staging"
+  # shellcheck disable=SC2034
+  STATUS_FILE="$HEARTH_STATE_DIR/status.json"
+  RESTIC_OPTS=()
+  if [ "${HEARTH_S3_PATH_STYLE:-0}" = 1 ]; then RESTIC_OPTS+=(-o s3.bucket-lookup=path); fi
+  if [ -n "${HEARTH_S3_REGION:-}" ]; then RESTIC_OPTS+=(-o "s3.region=$HEARTH_S3_REGION"); fi
+  export RESTIC_PASSWORD RESTIC_REPOSITORY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+  umask 077
+  mkdir -p "$HEARTH_STATE_DIR"
+  chmod 700 "$HEARTH_STATE_DIR"
+}
+
+# One backup/restore/verify at a time (the timer and "Back up now" may meet).
+take_lock() {
+  # A restore runs the backup script for its safety snapshot while holding the lock.
+  if [ "${HEARTH_LOCK_HELD:-}" = 1 ]; then return 0; fi
+  exec 9>"$HEARTH_STATE_DIR/lock"
+  flock -w "${HEARTH_LOCK_WAIT:-600}" 9 || die "another backup, restore or verify is still running"
+  export HEARTH_LOCK_HELD=1
+}
+
+restic_() {
+  restic "${RESTIC_OPTS[@]}" "$@"
+}
+
+# Classifies restic's error output for people and for Hearth (exit codes):
+#   3 the store is unreachable, 4 wrong keys / bucket / password, 5 the repository is damaged, 1 other.
+classify_error() {
+  local text="$1"
+  case "$text" in
+    *"connection refused"* | *"no such host"* | *"i/o timeout"* | *"network is unreachable"* | *"dial tcp"* | *"connection reset"* | *"TLS handshake"*)
+      echo "3 The backup store is unreachable" ;;
+    *"wrong password"*)
+      echo "4 The repository password is wrong" ;;
+    *"bucket does not exist"*)
+      echo "4 The bucket does not exist" ;;
+    *"signature"* | *"Access Key Id"* | *"AccessDenied"* | *"Access Denied"* | *"InvalidAccessKeyId"*)
+      echo "4 The store refused the access keys" ;;
+    *"does not match"* | *"repository contains errors"* | *"ciphertext verification failed"* | *"unexpected EOF"*)
+      echo "5 The backup repository is damaged" ;;
+    *) echo "1 restic failed" ;;
+  esac
+}
+
+# JSON string escaping without jq: backslash, quote, control characters (as spaces).
+json_str() {
+  printf '"%s"' "$(printf '%s' "$1" | tr '\n\t\r' '   ' | tr -d '\000-\037' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')"
+}
+
+now_iso() {
+  date -u +%Y-%m-%dT%H:%M:%SZ
+}
+
+# Counts accounts and records of a PDS data dir (live or restored) and lists each repo's head.
+# Prints "did<TAB>commit cid<TAB>rev<TAB>records" lines.
+repo_heads() {
+  local dir="$1" store did
+  while IFS= read -r -d '' store; do
+    did="$(basename "$(dirname "$store")")"
+    sqlite3 -readonly -separator $'\t' "$store" \
+      "SELECT '$did', (SELECT cid FROM repo_root LIMIT 1), (SELECT rev FROM repo_root LIMIT 1), (SELECT count(*) FROM record);"
+  done < <(find "$dir/actors" -mindepth 3 -maxdepth 3 -name store.sqlite -print0 2>/dev/null | sort -z)
+}
+
+account_count() {
+  local db="$1/account.sqlite"
+  if [ -f "$db" ]; then sqlite3 -readonly "$db" 'SELECT count(*) FROM actor;'; else echo 0; fi
+}
+
+# Every SQLite file under a dir passes PRAGMA integrity_check; prints the bad ones, fails if any.
+check_sqlite_files() {
+  local dir="$1" db result bad=0
+  while IFS= read -r -d '' db; do
+    result="$(sqlite3 -readonly "$db" 'PRAGMA integrity_check;' 2>&1 || true)"
+    if [ "$result" != ok ]; then
+      echo "damaged: ${db#"$dir"/}: $result" >&2
+      bad=1
+    fi
+  done < <(find "$dir" -name '*.sqlite' -type f -print0)
+  return "$bad"
+}
+
+# Restores a snapshot into an empty dir and prints the path of the PDS data inside it.
+# The backup stages everything under $STAGING_DIR, which restic keeps as an absolute path; the
+# snapshot says which path that was (it may differ from this server's, after a move).
+restore_snapshot_to() {
+  local snapshot="$1" target="$2" source_path
+  source_path="$(restic_ snapshots --json "$snapshot" | sed -n 's/.*"paths":\["\([^"]*\)".*/\1/p' | head -n1)"
+  [ -n "$source_path" ] || die "snapshot $snapshot was not found in the repository"
+  restic_ restore "$snapshot" --target "$target" >/dev/null
+  [ -d "$target$source_path/pds" ] || die "snapshot $snapshot does not hold a Hearth backup of a PDS"
+  printf '%s\n' "$target$source_path"
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Backs up a PDS into a restic repository (run by hearth-backup.service, or by Hearth's "Back up now").
+#
+#   hearth-backup.sh [--kind scheduled|manual|pre-restore] [--no-forget]
+#   hearth-backup.sh --init      create the repository if there is none (nothing else)
+#
+# Every SQLite database is copied with SQLite's online backup API into a staging dir (a plain copy
+# of a live WAL database can be torn), with each actor's signing `key`, the blobs (hard links when
+# possible) and pds.env; restic then encrypts and deduplicates the staging dir into the store.
+# Prints "progress <0..1> <step>" lines and, last, "result <json>". Writes $HEARTH_STATE_DIR/status.json.
+# Exit codes: 0 ok, 3 store unreachable, 4 wrong keys/bucket/password, 5 repository damaged, 1 other.
+set -euo pipefail
+# shellcheck source=resources/host/hearth-backup-lib.sh
+. "$(dirname "$(readlink -f "$0")")/hearth-backup-lib.sh"
+
+kind=scheduled
+forget=1
+init_only=0
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --kind) kind="${2:?--kind needs a value}"; shift 2 ;;
+    --no-forget) forget=0; shift ;;
+    --init) init_only=1; shift ;;
+    *) die "unknown argument $1" ;;
+  esac
+done
+case "$kind" in scheduled | manual | pre-restore) ;; *) die "unknown kind $kind" ;; esac
+
+load_settings
+take_lock
+
+started_at="$(now_iso)"
+started_s="$(date +%s)"
+errfile="$(mktemp)"
+trap 'rm -f "$errfile"' EXIT
+
+write_status() {
+  local ok="$1" code="$2" message="$3" snapshot="$4" added="$5" accounts="$6" records="$7"
+  local finished duration success error run_error=null
+  finished="$(now_iso)"
+  duration=$(($(date +%s) - started_s))
+  if [ "$ok" = true ]; then
+    printf '{"at":"%s","snapshotId":"%s","durationSeconds":%s,"bytesAdded":%s,"accounts":%s,"records":%s,"kind":"%s"}' \
+      "$finished" "$snapshot" "$duration" "$added" "$accounts" "$records" "$kind" >"$HEARTH_STATE_DIR/last-success.json"
+  else
+    printf '{"at":"%s","code":%s,"message":%s,"kind":"%s"}' "$finished" "$code" "$(json_str "$message")" "$kind" >"$HEARTH_STATE_DIR/last-error.json"
+  fi
+  if [ "$ok" != true ]; then run_error="$(json_str "$message")"; fi
+  success="$(cat "$HEARTH_STATE_DIR/last-success.json" 2>/dev/null || echo null)"
+  error="$(cat "$HEARTH_STATE_DIR/last-error.json" 2>/dev/null || echo null)"
+  printf '{"version":1,"lastRun":{"kind":"%s","startedAt":"%s","finishedAt":"%s","ok":%s,"durationSeconds":%s,"error":%s},"lastSuccess":%s,"lastError":%s}\n' \
+    "$kind" "$started_at" "$finished" "$ok" "$duration" "$run_error" "$success" "$error" \
+    >"$STATUS_FILE.tmp"
+  mv -f "$STATUS_FILE.tmp" "$STATUS_FILE"
+}
+
+# Fails the run: status file, one clear line on stderr, the classified exit code.
+fail() {
+  local what="$1" detail verdict code message
+  detail="$(tail -n 5 "$errfile" | grep -v '^\s*$' || true)"
+  verdict="$(classify_error "$detail")"
+  code="${verdict%% *}"
+  message="$what: ${verdict#* }. ${detail}"
+  write_status false "$code" "$message" "" 0 0 0
+  rm -rf "$STAGING_DIR"
+  echo "hearth: $message" >&2
+  exit "$code"
+}
+
+progress() {
+  echo "progress $1 $2"
+}
+
+ensure_repository() {
+  if restic_ cat config >/dev/null 2>"$errfile"; then return 0; fi
+  # Only a store that answers and has no repository at this prefix gets a new one: never on a
+  # wrong password, a missing bucket or an unreachable store.
+  if grep -qE 'key does not exist|no such file or directory' "$errfile" && ! grep -q 'bucket does not exist' "$errfile"; then
+    progress 0.05 "Creating the backup repository"
+    restic_ init >/dev/null 2>"$errfile" || fail "Could not create the backup repository"
+    return 0
+  fi
+  fail "Could not open the backup repository"
+}
+
+progress 0.02 "Opening the backup repository"
+ensure_repository
+if [ "$init_only" = 1 ]; then
+  echo 'result {"ok":true}'
+  exit 0
+fi
+# Locks left by a run that was killed (same host, dead process) would block prune and check.
+restic_ unlock >/dev/null 2>&1 || true
+
+[ -d "$PDS_DATA_DIR" ] || { echo "PDS data directory $PDS_DATA_DIR does not exist" >"$errfile"; fail "Nothing to back up"; }
+
+progress 0.1 "Copying databases with SQLite's backup API"
+rm -rf "$STAGING_DIR"
+mkdir -p "$STAGING_DIR/pds"
+while IFS= read -r -d '' db; do
+  rel="${db#"$PDS_DATA_DIR"/}"
+  mkdir -p "$STAGING_DIR/pds/$(dirname "$rel")"
+  # Dot-command arguments are quoted for sqlite3; DIDs and PDS file names hold no quotes.
+  if ! sqlite3 "$db" ".timeout 10000" ".backup \"$STAGING_DIR/pds/$rel\"" 2>"$errfile"; then
+    fail "Could not copy $rel"
+  fi
+done < <(find "$PDS_DATA_DIR" -path "$PDS_BLOBS_DIR" -prune -o -name '*.sqlite' -type f -print0)
+while IFS= read -r -d '' key; do
+  rel="${key#"$PDS_DATA_DIR"/}"
+  mkdir -p "$STAGING_DIR/pds/$(dirname "$rel")"
+  cp -p "$key" "$STAGING_DIR/pds/$rel"
+done < <(find "$PDS_DATA_DIR/actors" -mindepth 3 -maxdepth 3 -name key -type f -print0 2>/dev/null)
+
+progress 0.3 "Collecting blobs and settings"
+if [ -d "$PDS_BLOBS_DIR" ]; then
+  # Blobs are immutable files: hard links cost no space and are as good as a copy.
+  cp -al "$PDS_BLOBS_DIR" "$STAGING_DIR/blobs" 2>/dev/null || { rm -rf "$STAGING_DIR/blobs"; cp -a "$PDS_BLOBS_DIR" "$STAGING_DIR/blobs"; }
+fi
+if [ -f "$PDS_ENV_FILE" ]; then cp -p "$PDS_ENV_FILE" "$STAGING_DIR/pds.env"; fi
+
+accounts="$(account_count "$STAGING_DIR/pds")"
+repo_heads "$STAGING_DIR/pds" >"$STAGING_DIR/manifest.tsv"
+records="$(awk -F'\t' '{ n += $4 } END { print n + 0 }' "$STAGING_DIR/manifest.tsv")"
+printf '{"version":1,"createdAt":"%s","kind":"%s","accounts":%s,"records":%s}\n' "$started_at" "$kind" "$accounts" "$records" >"$STAGING_DIR/hearth-backup.json"
+
+progress 0.4 "Uploading changes (encrypted)"
+summary="$(restic_ backup --json --tag hearth --tag "kind=$kind" --tag "accounts=$accounts" --tag "records=$records" "$STAGING_DIR" 2>"$errfile" | grep '"message_type":"summary"' || true)"
+snapshot="$(printf '%s' "$summary" | sed -n 's/.*"snapshot_id":"\([0-9a-f]*\)".*/\1/p')"
+added="$(printf '%s' "$summary" | sed -n 's/.*"data_added":\([0-9]*\).*/\1/p')"
+[ -n "$snapshot" ] || fail "The backup did not finish"
+rm -rf "$STAGING_DIR"
+
+if [ "$forget" = 1 ]; then
+  progress 0.85 "Applying retention"
+  if ! restic_ forget --prune --tag hearth --group-by host \
+    --keep-daily "${HEARTH_KEEP_DAILY:-7}" --keep-weekly "${HEARTH_KEEP_WEEKLY:-4}" --keep-monthly "${HEARTH_KEEP_MONTHLY:-12}" \
+    --keep-tag kind=pre-restore >/dev/null 2>"$errfile"; then
+    # The snapshot is safe; say that retention failed without hiding the success.
+    write_status true 0 "" "$snapshot" "${added:-0}" "$accounts" "$records"
+    fail "Snapshot $snapshot saved, but removing old snapshots failed"
+  fi
+fi
+
+write_status true 0 "" "$snapshot" "${added:-0}" "$accounts" "$records"
+progress 1 "Done"
+printf 'result {"ok":true,"snapshotId":"%s","bytesAdded":%s,"accounts":%s,"records":%s,"durationSeconds":%s}\n' \
+  "$snapshot" "${added:-0}" "$accounts" "$records" "$(($(date +%s) - started_s))"

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Restores a Hearth backup snapshot into the PDS data directory, with a way back at every step.
+#
+#   hearth-restore.sh run SNAPSHOT     everything below, stopping/starting the PDS with
+#                                      HEARTH_PDS_STOP_CMD / HEARTH_PDS_START_CMD, rolling back by itself
+#   hearth-restore.sh prepare SNAPSHOT restore into a work dir beside the data, check every SQLite
+#                                      file, take a safety snapshot of the live data (PDS still up)
+#   hearth-restore.sh swap             (PDS stopped) move the live files aside, the restored ones in
+#   hearth-restore.sh check            the live data matches the snapshot: accounts, each repo's head
+#   hearth-restore.sh rollback         (PDS stopped) put the files moved aside back, byte for byte
+#   hearth-restore.sh finish           drop the files moved aside and the work dir
+#
+# Only what a backup holds is swapped (the *.sqlite files, actors/, blobs); pds.env and anything
+# else in the data dir stay as they are. Swaps are renames on one file system: rolling back gives
+# back the very same files. Prints "progress …" lines and, last, "result <json>".
+set -euo pipefail
+# shellcheck source=resources/host/hearth-backup-lib.sh
+. "$(dirname "$(readlink -f "$0")")/hearth-backup-lib.sh"
+
+command="${1:-}"
+snapshot="${2:-}"
+load_settings
+
+WORK_DIR="$PDS_DATA_DIR.hearth-restore"
+BEFORE_DIR="$PDS_DATA_DIR.hearth-before-restore"
+NEW_DIR="$WORK_DIR/new"
+STATE_FILE="$HEARTH_STATE_DIR/restore-state"
+blobs_inside=0
+case "$PDS_BLOBS_DIR/" in "$PDS_DATA_DIR"/*) blobs_inside=1 ;; esac
+blobs_rel="${PDS_BLOBS_DIR#"$PDS_DATA_DIR"/}"
+
+progress() {
+  echo "progress $1 $2"
+}
+
+# The names (relative to the data dir) a backup replaces.
+swapped_items() {
+  local dir
+  for dir in "$@"; do
+    [ -d "$dir" ] || continue
+    find "$dir" -maxdepth 1 \( -name '*.sqlite' -o -name '*.sqlite-wal' -o -name '*.sqlite-shm' -o -name actors \) -printf '%f\n'
+    if [ "$blobs_inside" = 1 ] && [ -e "$dir/$blobs_rel" ]; then echo "$blobs_rel"; fi
+  done | sort -u
+}
+
+prepare() {
+  [ -n "$snapshot" ] || die "which snapshot? (hearth-restore.sh prepare SNAPSHOT)"
+  if [ -e "$BEFORE_DIR" ]; then die "an earlier restore did not finish: run 'hearth-restore.sh rollback' (or 'finish') first"; fi
+  rm -rf "$WORK_DIR"
+  mkdir -p "$WORK_DIR"
+  progress 0.05 "Downloading snapshot $snapshot"
+  local restored
+  restored="$(restore_snapshot_to "$snapshot" "$WORK_DIR/download")"
+  progress 0.3 "Checking every database in the snapshot"
+  check_sqlite_files "$restored/pds" || die "the snapshot's databases are damaged; nothing was changed"
+  mv "$restored/pds" "$NEW_DIR"
+  if [ -d "$restored/blobs" ]; then
+    if [ "$blobs_inside" = 1 ]; then
+      mkdir -p "$(dirname "$NEW_DIR/$blobs_rel")"
+      mv "$restored/blobs" "$NEW_DIR/$blobs_rel"
+    else
+      mv "$restored/blobs" "$WORK_DIR/blobs"
+    fi
+  fi
+  cp "$restored/manifest.tsv" "$WORK_DIR/expected.tsv"
+  account_count "$NEW_DIR" >"$WORK_DIR/expected-accounts"
+  [ -f "$restored/pds.env" ] && cp -p "$restored/pds.env" "$WORK_DIR/pds.env"
+  rm -rf "$WORK_DIR/download"
+  progress 0.45 "Taking a safety snapshot of the current data"
+  local safety
+  safety="$("$(dirname "$(readlink -f "$0")")/hearth-backup.sh" --kind pre-restore --no-forget | sed -n 's/^result .*"snapshotId":"\([0-9a-f]*\)".*/\1/p')"
+  [ -n "$safety" ] || die "the safety snapshot failed; nothing was changed"
+  echo "$safety" >"$WORK_DIR/safety-snapshot"
+  echo prepared >"$STATE_FILE"
+  printf 'result {"ok":true,"safetySnapshotId":"%s","accounts":%s}\n' "$safety" "$(cat "$WORK_DIR/expected-accounts")"
+}
+
+swap() {
+  [ "$(cat "$STATE_FILE" 2>/dev/null)" = prepared ] || die "nothing prepared to restore"
+  progress 0.6 "Putting the snapshot's data in place"
+  mkdir -p "$BEFORE_DIR"
+  echo swapping >"$STATE_FILE"
+  local name
+  while IFS= read -r name; do
+    mkdir -p "$(dirname "$BEFORE_DIR/$name")"
+    mv "$PDS_DATA_DIR/$name" "$BEFORE_DIR/$name"
+  done < <(swapped_items "$PDS_DATA_DIR")
+  if [ "$blobs_inside" = 0 ] && [ -d "$WORK_DIR/blobs" ]; then
+    [ -e "$PDS_BLOBS_DIR" ] && mv "$PDS_BLOBS_DIR" "$BEFORE_DIR/.outside-blobs"
+    mv "$WORK_DIR/blobs" "$PDS_BLOBS_DIR"
+  fi
+  while IFS= read -r name; do
+    mkdir -p "$(dirname "$PDS_DATA_DIR/$name")"
+    mv "$NEW_DIR/$name" "$PDS_DATA_DIR/$name"
+  done < <(swapped_items "$NEW_DIR")
+  # A fresh server (disaster recovery) has no pds.env yet: take the snapshot's.
+  if [ ! -f "$PDS_ENV_FILE" ] && [ -f "$WORK_DIR/pds.env" ]; then cp -p "$WORK_DIR/pds.env" "$PDS_ENV_FILE"; fi
+  echo swapped >"$STATE_FILE"
+  echo 'result {"ok":true}'
+}
+
+rollback() {
+  local state
+  state="$(cat "$STATE_FILE" 2>/dev/null || true)"
+  if [ ! -d "$BEFORE_DIR" ]; then
+    rm -rf "$WORK_DIR"
+    rm -f "$STATE_FILE"
+    echo 'result {"ok":true,"rolledBack":false}'
+    return 0
+  fi
+  progress 0.8 "Rolling back to the data from before the restore"
+  local discard="$WORK_DIR/discard" name
+  mkdir -p "$discard"
+  # What is in the data dir now is the restored data: out of the way first, then the originals back.
+  while IFS= read -r name; do
+    mkdir -p "$(dirname "$discard/$name")"
+    mv "$PDS_DATA_DIR/$name" "$discard/$name"
+  done < <(swapped_items "$PDS_DATA_DIR")
+  if [ -e "$BEFORE_DIR/.outside-blobs" ]; then
+    [ -e "$PDS_BLOBS_DIR" ] && mv "$PDS_BLOBS_DIR" "$discard/.outside-blobs"
+    mv "$BEFORE_DIR/.outside-blobs" "$PDS_BLOBS_DIR"
+  fi
+  while IFS= read -r name; do
+    mkdir -p "$(dirname "$PDS_DATA_DIR/$name")"
+    mv "$BEFORE_DIR/$name" "$PDS_DATA_DIR/$name"
+  done < <(swapped_items "$BEFORE_DIR")
+  rmdir "$BEFORE_DIR" 2>/dev/null || rm -rf "$BEFORE_DIR"
+  rm -rf "$WORK_DIR"
+  rm -f "$STATE_FILE"
+  printf 'result {"ok":true,"rolledBack":true,"state":"%s"}\n' "$state"
+}
+
+finish() {
+  rm -rf "$BEFORE_DIR" "$WORK_DIR"
+  rm -f "$STATE_FILE"
+  echo 'result {"ok":true}'
+}
+
+# The live data holds exactly the snapshot's accounts and repo heads (reads SQLite read-only, so
+# the PDS may be running).
+check() {
+  [ -f "$WORK_DIR/expected.tsv" ] || die "no restore to check"
+  progress 0.9 "Checking accounts and each repository's latest commit"
+  local accounts expected
+  accounts="$(account_count "$PDS_DATA_DIR")"
+  expected="$(cat "$WORK_DIR/expected-accounts")"
+  [ "$accounts" = "$expected" ] || die "the server has $accounts accounts, the snapshot $expected"
+  if ! diff <(repo_heads "$PDS_DATA_DIR") "$WORK_DIR/expected.tsv" >&2; then die "repository heads differ from the snapshot"; fi
+  printf 'result {"ok":true,"accounts":%s,"repos":%s}\n' "$accounts" "$(wc -l <"$WORK_DIR/expected.tsv")"
+}
+
+wait_healthy() {
+  local url="${HEARTH_PDS_HEALTH_URL:-http://127.0.0.1:3000/xrpc/_health}" _
+  for _ in $(seq 1 "${HEARTH_PDS_HEALTH_TRIES:-60}"); do
+    if curl -fsS -m 3 "$url" | grep -q '"version"'; then return 0; fi
+    sleep 1
+  done
+  return 1
+}
+
+run() {
+  local stop_cmd="${HEARTH_PDS_STOP_CMD:-systemctl stop pds}" start_cmd="${HEARTH_PDS_START_CMD:-systemctl start pds}"
+  prepare
+  progress 0.55 "Stopping the PDS"
+  bash -c "$stop_cmd"
+  local problem=""
+  swap || problem="the restored files could not be put in place"
+  if [ -z "$problem" ]; then
+    progress 0.7 "Starting the PDS"
+    bash -c "$start_cmd" || problem="the PDS did not start"
+  fi
+  if [ -z "$problem" ]; then wait_healthy || problem="the PDS did not become healthy"; fi
+  if [ -z "$problem" ]; then (check) || problem="the restored data does not match the snapshot"; fi
+  if [ -n "$problem" ]; then
+    echo "hearth: restore failed: $problem; rolling back" >&2
+    local safety
+    safety="$(cat "$WORK_DIR/safety-snapshot" 2>/dev/null || echo kept)"
+    bash -c "$stop_cmd" || true
+    rollback
+    bash -c "$start_cmd" || true
+    die "restore failed: $problem. The server was rolled back to its data from before the restore (safety snapshot $safety)."
+  fi
+  finish >/dev/null
+  progress 1 "Restored"
+  echo 'result {"ok":true}'
+}
+
+case "$command" in
+  run | prepare)
+    take_lock
+    "$command"
+    ;;
+  swap | rollback | finish | check) "$command" ;;
+  *) die "usage: hearth-restore.sh run|prepare SNAPSHOT, or swap|check|rollback|finish" ;;
+esac
