@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
@@ -220,12 +220,18 @@ describe('the stack runner on the Automation API (recording fake of the unreacha
 
       // What an interrupted run leaves in the state: a pending create. Never hidden.
       fake.pending = [{ type: 'creating', urn: 'urn:pulumi:do-beta::hearth::digitalocean:index/firewall:Firewall::beta-firewall', resourceType: 'digitalocean:index/firewall:Firewall' }];
+      // And the lock a killed engine leaves behind in the file backend.
+      const locks = join(dataDir, 'pulumi', 'state', '.pulumi', 'locks', 'organization', 'hearth', 'do-beta');
+      await mkdir(locks, { recursive: true });
+      await writeFile(join(locks, 'stale.json'), JSON.stringify({ pid: 999_999, username: 'me', hostname: hostname(), timestamp: new Date().toISOString() }));
       fake.stepDelayMs = 0;
       fake.calls.length = 0;
       const again = await settle((await call<{ jobId: string }>('cloud.apply', { serverId: 'do-beta' })).jobId);
       expect(again.state, JSON.stringify(again.error)).toBe('succeeded');
       const againLog = again.log.map((l) => l.message);
       expect(againLog.some((l) => l.startsWith('An earlier run was interrupted while creating firewall beta-firewall.'))).toBe(true);
+      expect(againLog).toContain('Removed the lock an interrupted run left on this server’s stack (its process is gone).');
+      expect(await readdir(locks)).toEqual([]);
       expect(fake.calls.filter((c) => ['refresh', 'up'].includes(c.method)).map((c) => [c.method, c.args.clearPendingCreates])).toEqual([
         ['refresh', true],
         ['up', undefined],

@@ -8,6 +8,7 @@ import type { SecretStore } from '../secrets/index.ts';
 import { cliInstallError, type AutomationApi, type OperationOptions, type StackHandle } from './automation.ts';
 import { EngineEventMapper, isUserResource, kindOf, kindRank, lowerKind, nameOfUrn } from './engine-events.ts';
 import { cloudProgram, type CloudPlan } from './program.ts';
+import { clearStaleLocks } from './stale-locks.ts';
 
 /** Pinned: the CLI matching the installed @pulumi/pulumi SDK, the plugin matching @pulumi/digitalocean. */
 export const PULUMI_CLI_VERSION = '3.270.0';
@@ -197,6 +198,9 @@ export class StackRunner {
     }
     ctx.log(`Pulumi engine ${PULUMI_CLI_VERSION} ready.`);
     throwIfAborted(ctx);
+    if ((await clearStaleLocks(p.stateDir, serverId)).length) {
+      ctx.log('Removed the lock an interrupted run left on this server’s stack (its process is gone).', 'warn');
+    }
 
     const stack = await this.#o.automation.openStack({
       cliRoot: p.cliRoot,
