@@ -150,6 +150,22 @@ describe('DigitalOcean wizard in browser mode (stand-in API, simulated engine)',
     expect(await page.getByText('Address: 198.51.100.23').count()).toBe(1);
   });
 
+  it('destroy needs the server’s name typed and warns that no backup is newer than 24 h', async () => {
+    await page.getByRole('button', { name: 'Destroy the server…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Destroy my-pds?' });
+    await visible(dialog);
+    await visible(dialog.getByRole('alert').filter({ hasText: 'none is newer than 24 hours' }));
+    await dialog.getByLabel(/Type the server's name/).fill('my-pd');
+    await dialog.getByRole('button', { name: 'Destroy' }).click();
+    await visible(dialog.getByRole('alert').filter({ hasText: 'The name you typed does not match' }));
+    await page.screenshot({ path: `${shots}/do-destroy.png` });
+    await dialog.getByLabel(/Type the server's name/).fill('my-pds');
+    await dialog.getByRole('button', { name: 'Destroy' }).click();
+    // The destroy runs as a job; the Jobs screen shows it through to the end.
+    await visible(page.getByRole('heading', { name: 'Destroy the DigitalOcean server my-pds' }), 15_000);
+    await visible(page.getByText('Deleted droplet (the server) my-pds-droplet.'), 30_000);
+  });
+
   it('keeps the token out of every file Hearth wrote, and the page had no errors', async () => {
     expect(await filesContaining(hearth.dataDir, TOKEN)).toEqual([]);
     expect(hearth.output()).not.toContain(TOKEN);

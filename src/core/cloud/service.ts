@@ -321,7 +321,7 @@ export class CloudService {
     return {
       name: record.plan.name,
       backupWarning:
-        'No backup of this server exists yet (backups come in a later version of Hearth), so none is newer than 24 hours. Destroying deletes the droplet, its reserved IP, its DNS records and its bucket: every account on it is lost for good.',
+        'No backup of this server exists yet (backups come in a later version of Hearth), so none is newer than 24 hours: every account on it would be lost for good.',
     };
   }
 

@@ -672,8 +672,10 @@ function InstallStep({ draft }: { draft: WizardDraft }) {
   const address = useServersStore((s) => s.servers?.find((x) => x.id === draft.serverId)?.url ?? null);
 
   const [outputs, setOutputs] = useState<CallOutput<'cloud.outputs'>>(null);
+  const [destroyCheck, setDestroyCheck] = useState<CallOutput<'cloud.destroyCheck'> | null>(null);
   useEffect(() => {
     void call('cloud.outputs', { serverId: draft.serverId }).then(setOutputs).catch((err) => setError(toErrorInfo(err)));
+    void call('cloud.destroyCheck', { serverId: draft.serverId }).then(setDestroyCheck).catch(() => undefined);
   }, [draft.serverId]);
 
   // Manual DNS: check the two records every 15 s until both resolve to the server.
@@ -740,10 +742,12 @@ function InstallStep({ draft }: { draft: WizardDraft }) {
           title={`Destroy ${draft.name}?`}
           description={
             <>
-              <span className="do-block">
-                No backup of this server exists yet (backups come in a later version of Hearth), so none is newer than 24 hours. Destroying deletes the droplet, its
-                reserved IP, its DNS records and its bucket: every account on it is lost for good.
-              </span>
+              {destroyCheck?.backupWarning ? (
+                <span className="do-block" role="alert">
+                  {destroyCheck.backupWarning}
+                </span>
+              ) : null}
+              <span className="do-block">Destroying deletes the droplet, its reserved IP, its DNS records and its bucket.</span>
               <label className="do-block" htmlFor="do-confirm-name">
                 Type the server's name, {draft.name}, to confirm:
               </label>
@@ -751,6 +755,7 @@ function InstallStep({ draft }: { draft: WizardDraft }) {
             </>
           }
           confirmLabel="Destroy"
+          cancelLabel="Keep the server"
           destructive
           onConfirm={async () => {
             const { jobId } = await call('cloud.destroy', { serverId: draft.serverId, confirmName });
