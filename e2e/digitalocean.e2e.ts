@@ -140,7 +140,7 @@ describe('DigitalOcean wizard in browser mode (stand-in API, simulated engine)',
     await page.getByRole('button', { name: 'Create the server ($17 a month)' }).click();
     await visible(page.getByRole('heading', { name: 'Creating the server' }));
     const rows = page.getByRole('table', { name: 'Resources' }).getByRole('row');
-    await expect.poll(() => rows.count()).toBe(9);
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(9);
     await page.screenshot({ path: `${shots}/do-creating.png`, fullPage: true });
     await visible(page.getByRole('heading', { name: 'The droplet is ready' }), 30_000);
     await visible(page.getByRole('status').filter({ hasText: 'installing the PDS over SSH — pending' }));

@@ -205,7 +205,7 @@ describe('the stack runner on the Automation API (recording fake of the unreacha
 
   it('delivers a cancel to the engine, which stops cleanly; the next apply surfaces the pending operation, refreshes, then finishes', async () => {
     await settle((await call<{ jobId: string }>('cloud.preview', settings('do-beta', 'beta'))).jobId);
-    fake.stepDelayMs = 150;
+    fake.stepDelayMs = 400;
     try {
       const { jobId } = await call<{ jobId: string }>('cloud.apply', { serverId: 'do-beta' });
       await expect.poll(async () => (await call<ResourceRow[]>('cloud.resources', { jobId })).filter((r) => r.state === 'done').length, { timeout: 5_000 }).toBeGreaterThan(1);
