@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '@pulumi/pulumi/automation/index.js';
 import { realAutomation, type StackHandle } from '../src/core/cloud/automation.ts';
 import { cloudProgram } from '../src/core/cloud/program.ts';
+import { PULUMI_CLI_VERSION } from '../src/core/cloud/stack-runner.ts';
 
 // The real Automation API adapter (realAutomation), driving the real @pulumi/pulumi LocalWorkspace
 // and Stack, with the one thing this machine cannot have replaced: the Pulumi CLI binary. In its
@@ -39,7 +40,7 @@ const meta = (op) => ({ op, urn: DROPLET, type: 'digitalocean:index/droplet:Drop
 const [a, b] = argv;
 const main = () => {
   record();
-  if (a === 'version') return console.log('3.200.0');
+  if (a === 'version') return console.log(fs.existsSync(path.join(root, 'version')) ? fs.readFileSync(path.join(root, 'version'), 'utf8') : '3.200.0');
   if (a === 'stack' && b === 'select') {
     if (!stacks.includes(flag('--stack'))) { process.stderr.write("error: no stack named '" + flag('--stack') + "' found\\n"); process.exit(255); }
     return;
@@ -107,6 +108,27 @@ beforeAll(async () => {
 });
 
 describe('the real Automation API adapter (scripted stand-in for the Pulumi CLI)', () => {
+  it('pins the CLI to the SDK’s own version, and uses an installed CLI of that version as it is', async () => {
+    const sdk = JSON.parse(await readFile(new URL('../node_modules/@pulumi/pulumi/package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(PULUMI_CLI_VERSION).toBe(sdk.version);
+    const pinnedRoot = await mkdtemp(join(tmpdir(), 'hearth-fakecli-'));
+    await mkdir(join(pinnedRoot, 'bin'));
+    await writeFile(join(pinnedRoot, 'bin', 'pulumi'), FAKE_CLI);
+    await chmod(join(pinnedRoot, 'bin', 'pulumi'), 0o755);
+    await writeFile(join(pinnedRoot, 'version'), PULUMI_CLI_VERSION);
+    const progress: string[] = [];
+    const cli = await realAutomation().ensureCli({ root: pinnedRoot, version: PULUMI_CLI_VERSION, signal: new AbortController().signal, onProgress: (_f, m) => progress.push(m) });
+    expect(cli.command).toBe(join(pinnedRoot, 'bin', 'pulumi'));
+    expect(progress).toEqual([]);
+  });
+
+  it('treats a CLI of another version as missing: it downloads the pinned one (offline here: a clear error)', async () => {
+    const err = await realAutomation({ downloadTimeoutMs: 5_000 })
+      .ensureCli({ root, version: PULUMI_CLI_VERSION, signal: new AbortController().signal, onProgress: () => undefined })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'NETWORK' });
+  });
+
   it('creates the stack with the passphrase secrets provider, the file backend and PULUMI_HOME inside the data folder', async () => {
     const all = await calls();
     const init = all.find((c) => c.argv?.[0] === 'stack' && c.argv[1] === 'init')!;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { LocalWorkspace, PulumiCommand, type EngineEvent, type PulumiCommandOptions, type PulumiFn } from '@pulumi/pulumi/automation/index.js';
+import { LocalWorkspace, PulumiCommand, type EngineEvent, type PulumiFn } from '@pulumi/pulumi/automation/index.js';
 import { HearthError } from '../../shared/errors.ts';
 
 /**
@@ -63,25 +63,28 @@ export function cliArchiveUrl(version: string, os = platform(), cpu = arch()): s
 export function realAutomation(options: { downloadTimeoutMs?: number; fetch?: typeof fetch } = {}): AutomationApi {
   return {
     async ensureCli({ root, version, signal, onProgress }) {
-      // The SDK compares versions with semver, which accepts version strings as they are.
-      const pinned = version as unknown as NonNullable<PulumiCommandOptions['version']>;
-      try {
-        return { command: (await PulumiCommand.get({ root, version: pinned })).command };
-      } catch {
-        // Not installed yet (or broken): install below.
-      }
+      // Only the pinned version counts as installed (a different one in the folder is replaced).
+      const installed = async () => {
+        const cli = await PulumiCommand.get({ root }).catch(() => null);
+        return cli && String(cli.version) === version ? cli : null;
+      };
+      const existing = await installed();
+      if (existing) return { command: existing.command };
       try {
         if (platform() === 'win32') {
+          // Installs the CLI matching the SDK, which is the pinned version (a test keeps them equal).
           onProgress(0, `Installing the Pulumi engine ${version}`);
-          await PulumiCommand.install({ root, version: pinned });
+          await PulumiCommand.install({ root });
         } else {
           await downloadCli(cliArchiveUrl(version), root, signal, onProgress, options.downloadTimeoutMs ?? 10 * 60_000, options.fetch ?? fetch);
         }
-        return { command: (await PulumiCommand.get({ root, version: pinned })).command };
       } catch (err) {
         if (signal.aborted) throw err;
         throw cliInstallError(err, version, root);
       }
+      const cli = await installed();
+      if (!cli) throw cliInstallError(new Error('the installed engine does not report the pinned version'), version, root);
+      return { command: cli.command };
     },
 
     async openStack(o) {
