@@ -1,9 +1,13 @@
-import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '@pulumi/pulumi/automation/index.js';
-import { realAutomation, type StackHandle } from '../src/core/cloud/automation.ts';
+import { CLI_RELEASES, realAutomation, type StackHandle } from '../src/core/cloud/automation.ts';
 import { cloudProgram } from '../src/core/cloud/program.ts';
 import { PULUMI_CLI_VERSION } from '../src/core/cloud/stack-runner.ts';
 
@@ -120,6 +124,51 @@ describe('the real Automation API adapter (scripted stand-in for the Pulumi CLI)
     const cli = await realAutomation().ensureCli({ root: pinnedRoot, version: PULUMI_CLI_VERSION, signal: new AbortController().signal, onProgress: (_f, m) => progress.push(m) });
     expect(cli.command).toBe(join(pinnedRoot, 'bin', 'pulumi'));
     expect(progress).toEqual([]);
+  });
+
+  it('downloads the pinned CLI archive with progress and unpacks it into <root>/bin (archive served locally)', async () => {
+    // A release-shaped archive: pulumi/<binaries>, here one script answering `version`.
+    const staging = await mkdtemp(join(tmpdir(), 'hearth-archive-'));
+    await mkdir(join(staging, 'pulumi'));
+    await writeFile(join(staging, 'pulumi', 'pulumi'), `#!/bin/sh\necho ${PULUMI_CLI_VERSION}\n`, { mode: 0o755 });
+    await writeFile(join(staging, 'pulumi', 'pulumi-language-nodejs'), randomBytes(3_000_000));
+    execFileSync('tar', ['-czf', join(staging, 'cli.tar.gz'), '-C', staging, 'pulumi']);
+    const archive = await readFile(join(staging, 'cli.tar.gz'));
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      asked.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': String(archive.length) });
+      // In pieces, as a real download arrives.
+      let offset = 0;
+      const next = () => {
+        if (offset >= archive.length) return res.end();
+        res.write(archive.subarray(offset, (offset += 16_384)), next);
+      };
+      next();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const local = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const target = await mkdtemp(join(tmpdir(), 'hearth-cliroot-'));
+      const progress: [number, string][] = [];
+      const cli = await realAutomation({ fetch: (url, init) => fetch(String(url).replace(CLI_RELEASES, local), init) }).ensureCli({
+        root: target,
+        version: PULUMI_CLI_VERSION,
+        signal: new AbortController().signal,
+        onProgress: (f, m) => progress.push([f, m]),
+      });
+      expect(asked).toEqual([`/pulumi-v${PULUMI_CLI_VERSION}-linux-x64.tar.gz`]);
+      expect(cli.command).toBe(join(target, 'bin', 'pulumi'));
+      expect(progress[0]).toEqual([0, 'Downloading the Pulumi engine']);
+      expect(progress.filter(([, m]) => m.startsWith('Downloading the Pulumi engine (')).length).toBeGreaterThan(3);
+      expect(progress.map(([f]) => f)).toEqual([...progress.map(([f]) => f)].sort((a, b) => a - b));
+      expect(progress.at(-1)).toEqual([1, 'Unpacking the Pulumi engine']);
+      expect((await readdir(join(target, 'bin'))).sort()).toEqual(['pulumi', 'pulumi-language-nodejs']);
+      // Nothing left over from the download.
+      expect((await readdir(target)).sort()).toEqual(['bin']);
+    } finally {
+      server.close();
+    }
   });
 
   it('treats a CLI of another version as missing: it downloads the pinned one (offline here: a clear error)', async () => {
