@@ -246,11 +246,12 @@ export class CloudService {
     return pair.public.trim();
   }
 
-  startApply(serverId: string): string {
+  async startApply(serverId: string): Promise<string> {
+    const { plan } = await this.#record(serverId);
     const { id } = this.#o.jobs.start({
       kind: 'cloud.apply',
-      target: serverId,
-      title: 'Create the server on DigitalOcean',
+      target: plan.name,
+      title: `Create the server ${plan.name} on DigitalOcean`,
       run: (ctx) => this.#apply(ctx, serverId),
     });
     return id;
@@ -305,12 +306,13 @@ export class CloudService {
     ctx.log('Deleted the Spaces key Hearth used to manage the bucket.');
   }
 
-  startRefresh(serverId: string): string {
+  async startRefresh(serverId: string): Promise<string> {
+    const { plan } = await this.#record(serverId);
     const { id } = this.#o.jobs.start({
       kind: 'cloud.refresh',
-      target: serverId,
-      title: 'Compare the DigitalOcean server with what Hearth created',
-      run: async (ctx) => (await this.#stackRunner()).refresh(ctx, (await this.#record(serverId)).plan, serverId),
+      target: plan.name,
+      title: `Compare ${plan.name} on DigitalOcean with what Hearth created`,
+      run: async (ctx) => (await this.#stackRunner()).refresh(ctx, plan, serverId),
     });
     return id;
   }
