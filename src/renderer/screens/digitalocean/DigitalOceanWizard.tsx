@@ -418,21 +418,42 @@ function DomainStep({ draft, update, onBack, onNext }: { draft: WizardDraft; upd
 
 function RecordsTable({ hostname, address }: { hostname: string; address: string }) {
   return (
+    <Table
+      caption="DNS records to create"
+      hiddenCaption
+      headers={['Type', 'Name', 'Value']}
+      rows={[hostname, `*.${hostname}`].map((name) => ({ key: name, cells: [{ text: 'A' }, { text: name, className: 'mono' }, { text: address, className: 'mono' }] }))}
+    />
+  );
+}
+
+interface Cell {
+  text: ReactNode;
+  className?: string;
+}
+
+/** The wizard's three-column lists (records, plan, resources), as one accessible table. */
+function Table({ caption, hiddenCaption = false, headers, rows }: { caption: string; hiddenCaption?: boolean; headers: string[]; rows: { key: string; cells: Cell[] }[] }) {
+  return (
     <table className="jobs-table do-table">
-      <caption className="visually-hidden">DNS records to create</caption>
+      <caption className={hiddenCaption ? 'visually-hidden' : undefined}>{caption}</caption>
       <thead>
         <tr>
-          <th scope="col">Type</th>
-          <th scope="col">Name</th>
-          <th scope="col">Value</th>
+          {headers.map((h) => (
+            <th key={h} scope="col">
+              {h}
+            </th>
+          ))}
         </tr>
       </thead>
       <tbody>
-        {[hostname, `*.${hostname}`].map((name) => (
-          <tr key={name}>
-            <td>A</td>
-            <td className="mono">{name}</td>
-            <td className="mono">{address}</td>
+        {rows.map((row) => (
+          <tr key={row.key}>
+            {row.cells.map((cell, i) => (
+              <td key={i} className={cell.className}>
+                {cell.text}
+              </td>
+            ))}
           </tr>
         ))}
       </tbody>
@@ -537,25 +558,14 @@ function PlanView({ plan }: { plan: CloudPlanView }) {
           </ul>
         </div>
       ) : null}
-      <table className="jobs-table do-table">
-        <caption>What Hearth will do on DigitalOcean</caption>
-        <thead>
-          <tr>
-            <th scope="col">Action</th>
-            <th scope="col">What</th>
-            <th scope="col">Name</th>
-          </tr>
-        </thead>
-        <tbody>
-          {plan.resources.map((r) => (
-            <tr key={r.urn}>
-              <td className={`do-op do-op-${r.op}`}>{OP_WORDS[r.op]}</td>
-              <td>{r.kind}</td>
-              <td className="mono">{r.name}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table
+        caption="What Hearth will do on DigitalOcean"
+        headers={['Action', 'What', 'Name']}
+        rows={plan.resources.map((r) => ({
+          key: r.urn,
+          cells: [{ text: OP_WORDS[r.op], className: `do-op do-op-${r.op}` }, { text: r.kind }, { text: r.name, className: 'mono' }],
+        }))}
+      />
       <table className="jobs-table do-table">
         <caption>Monthly cost</caption>
         <tbody>
@@ -592,25 +602,11 @@ function ResourceRows({ jobId }: { jobId: string }) {
   }, [jobId]);
   const words: Record<ResourceRow['state'], string> = { pending: 'Waiting', running: 'Working…', done: 'Done', failed: 'Failed' };
   return (
-    <table className="jobs-table do-table">
-      <caption>Resources</caption>
-      <thead>
-        <tr>
-          <th scope="col">What</th>
-          <th scope="col">Name</th>
-          <th scope="col">State</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={r.urn}>
-            <td>{r.kind}</td>
-            <td className="mono">{r.name}</td>
-            <td className={`do-row-${r.state}`}>{words[r.state]}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <Table
+      caption="Resources"
+      headers={['What', 'Name', 'State']}
+      rows={rows.map((r) => ({ key: r.urn, cells: [{ text: r.kind }, { text: r.name, className: 'mono' }, { text: words[r.state], className: `do-row-${r.state}` }] }))}
+    />
   );
 }
 
