@@ -117,7 +117,7 @@ describe.skipIf(unavailable)('test server and SSH session layer', () => {
     const s = session(a);
     await s.run('true');
     // Kill this session's sshd process on the server: the TCP connection drops.
-    await a.exec("pkill -f 'sshd: root@notty'");
+    await a.exec("pkill -f '[s]shd: root@notty'");
     await expect.poll(async () => (await s.exec('echo back')).stdout, { timeout: 10_000 }).toBe('back\n');
   });
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Hearth's installer steps for a native PDS, run on the server as root, one step per call:
-#   pds-install.sh packages | runtime | app VERSION | layout | activate VERSION | services [restart] | wait-health PORT
+#   pds-install.sh packages | runtime | app VERSION | layout | activate VERSION | services [restart]
+#                  | wait-health PORT [SECONDS] | stop | snapshot DIR | restore DIR
 # Every step checks what is already there and only does what is missing, so any step can be run
 # again after a cancel, a dropped connection or a failure.
 set -euo pipefail
@@ -159,8 +160,8 @@ step_services() {
 }
 
 step_wait_health() {
-  local port="$1" i
-  for i in $(seq 120); do
+  local port="$1" seconds="$2" i
+  for i in $(seq "$seconds"); do
     if curl -fsS "http://127.0.0.1:$port/xrpc/_health" 2>/dev/null; then
       echo
       return
@@ -168,8 +169,43 @@ step_wait_health() {
     [ "$i" -eq 1 ] && say "Waiting for the PDS to answer"
     sleep 1
   done
-  echo "The PDS did not answer on port $port within 2 minutes; see journalctl -u pds" >&2
+  echo "The PDS did not answer on port $port within $seconds seconds." >&2
   exit 1
+}
+
+# Consistent copies of every SQLite database under /pds (the online backup API, never a plain copy
+# of a WAL database), taken while the PDS is stopped, so a failed upgrade can go back exactly.
+step_snapshot() {
+  local dest="$1" db rel
+  rm -rf "$dest.partial"
+  mkdir -p "$dest.partial"
+  chmod 700 "$dest.partial"
+  while IFS= read -r -d '' db; do
+    rel="${db#/pds/}"
+    mkdir -p "$dest.partial/$(dirname "$rel")"
+    sqlite3 "$db" ".backup '$dest.partial/$rel'"
+  done < <(find /pds -name '*.sqlite' -type f -print0)
+  readlink "$PREFIX/pds" >"$dest.partial/active-version"
+  rm -rf "$dest"
+  mv "$dest.partial" "$dest"
+  say "Snapshot of $(find "$dest" -name '*.sqlite' | wc -l) databases in $dest."
+}
+
+step_restore() {
+  local src="$1" db rel
+  [ -f "$src/active-version" ] || { echo "No complete snapshot in $src" >&2; exit 1; }
+  while IFS= read -r -d '' db; do
+    rel="${db#"$src"/}"
+    rm -f "/pds/$rel-wal" "/pds/$rel-shm"
+    install -o pds -g pds -m 600 "$db" "/pds/$rel"
+  done < <(find "$src" -name '*.sqlite' -type f -print0)
+  ln -sfn "$(cat "$src/active-version")" "$PREFIX/pds"
+  say "Databases and version $(cat "$src/active-version") restored from $src."
+}
+
+step_stop() {
+  systemctl stop pds 9>&- </dev/null >/dev/null 2>&1 || true
+  say "PDS stopped."
 }
 
 step="${1:-}"
@@ -181,6 +217,9 @@ case "$step" in
   layout) step_layout ;;
   activate) step_activate "$1" ;;
   services) step_services "${1:-}" ;;
-  wait-health) step_wait_health "$1" ;;
-  *) echo "usage: pds-install.sh packages|runtime|app VERSION|layout|activate VERSION|services [restart]|wait-health PORT" >&2; exit 2 ;;
+  wait-health) step_wait_health "$1" "${2:-120}" ;;
+  snapshot) step_snapshot "$1" ;;
+  restore) step_restore "$1" ;;
+  stop) step_stop ;;
+  *) echo "usage: pds-install.sh packages|runtime|app VERSION|layout|activate VERSION|services [restart]|wait-health PORT [SECONDS]|stop|snapshot DIR|restore DIR" >&2; exit 2 ;;
 esac

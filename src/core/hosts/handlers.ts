@@ -22,6 +22,17 @@ export function hostsHandlers({ hosts, jobs, servers, secrets }: Services): Serv
       });
       return { jobId: id };
     },
+    'hosts.versions': async ({ serverId }) => hosts.versions(serverId),
+    'hosts.upgrade': async ({ serverId, version }) => {
+      const server = servers.get(serverId);
+      const { id } = jobs.start({
+        kind: 'hosts.upgrade',
+        target: server.name,
+        title: `Upgrade the PDS on ${server.name} to ${version}`,
+        run: (ctx) => hosts.upgrade(serverId, version, ctx),
+      });
+      return { jobId: id };
+    },
     'hosts.detect': async ({ serverId }) => hosts.detect(serverId),
     'hosts.adopt': async ({ serverId, importSecrets }) => hosts.adopt(serverId, importSecrets),
     'hosts.health': async ({ serverId }) => hosts.health(serverId),

@@ -1,4 +1,5 @@
 import type { HostHealth } from '../../shared/contract/hosts.ts';
+import { HearthError } from '../../shared/errors.ts';
 import type { Server } from '../../shared/contract/servers.ts';
 import { httpsGet } from './https-probe.ts';
 import type { ResolveAddresses } from './resolve.ts';
@@ -37,6 +38,8 @@ export async function probeHostHealth(ssh: SshSession, server: Server, options: 
       if (eq > 0) facts.set(line.slice(0, eq), line.slice(eq + 1).trim());
     }
   } catch (err) {
+    // A changed host key blocks everything, health included: the user must decide first.
+    if (err instanceof HearthError && err.code === 'HOST_KEY_MISMATCH') throw err;
     warnings.push(`Could not read the server's metrics over SSH: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (server.install?.runtime === 'official') {

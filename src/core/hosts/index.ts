@@ -9,6 +9,7 @@ import { secretAccount } from '../secrets/secret-store.ts';
 import type { ServerRegistry } from '../servers/registry.ts';
 import { assertAdoptable, detectInstall } from './adopt.ts';
 import { probeHostHealth } from './health.ts';
+import { installedVersion, latestVersion, upgradePds } from './upgrade.ts';
 import { serverFetch } from './https-probe.ts';
 import { resolvePdsSecrets } from './pds-secrets.ts';
 import { installPds, PDS_VERSION, pdsUrl, type InstallPlan } from './install.ts';
@@ -214,6 +215,25 @@ export class HostManager {
     };
     const latest = this.#servers.get(serverId);
     await this.#servers.upsert({ ...latest, url: result.url, install, ...(request.plcUrl && { plcUrl: request.plcUrl }) });
+  }
+
+  async versions(serverId: string): Promise<{ installed: string | null; latest: string }> {
+    const [installed, latest] = await Promise.all([this.session(serverId).then(installedVersion), latestVersion()]);
+    return { installed, latest };
+  }
+
+  async upgrade(serverId: string, version: string, ctx: JobContext): Promise<void> {
+    const server = this.#servers.get(serverId);
+    if (!server.install || server.install.runtime !== 'native') {
+      throw new HearthError('VALIDATION', `Hearth did not install the PDS on ${server.name}.`, 'Servers set up with the official installer upgrade through it (its watchtower container).');
+    }
+    const result = await upgradePds(
+      await this.session(serverId),
+      { target: version, pdsPort: server.install.pdsPort, url: server.url, resolve: this.resolve, ca: await this.caCert(serverId) },
+      ctx,
+    );
+    const latest = this.#servers.get(serverId);
+    if (latest.install) await this.#servers.upsert({ ...latest, install: { ...latest.install, pdsVersion: result.to } });
   }
 
   /** What runs on the server now (only reads); secrets are named, never returned. */

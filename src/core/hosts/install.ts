@@ -35,7 +35,7 @@ export interface InstallResult {
   healthVersion: string;
 }
 
-const INSTALLER = '/opt/hearth/share/pds-install.sh';
+export const INSTALLER = '/opt/hearth/share/pds-install.sh';
 const CADDY_CA_PATHS = ['/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt', '/root/.local/share/caddy/pki/authorities/local/root.crt'];
 
 /** The PDS's public URL: the hostname, with the port when it is not 443. */
@@ -183,9 +183,9 @@ async function fetchCaddyCa(ssh: SshSession, ctx: JobContext): Promise<string> {
   throw new HearthError('UNAVAILABLE', "Caddy did not create its internal certificate authority.", 'Check that Caddy runs on the server (systemctl status caddy).');
 }
 
-async function waitForHttps(url: string, options: { resolve: ResolveAddresses; ca?: string }, ctx: JobContext): Promise<string> {
+export async function waitForHttps(url: string, options: { resolve: ResolveAddresses; ca?: string }, ctx: JobContext, attempts = 60): Promise<string> {
   let last = '';
-  for (let attempt = 0; attempt < 60; attempt++) {
+  for (let attempt = 0; attempt < attempts; attempt++) {
     throwIfCancelled(ctx.signal);
     try {
       const res = await httpsGet(`${url}/xrpc/_health`, { ...options, signal: ctx.signal, timeoutMs: 10_000 });

@@ -123,6 +123,10 @@ export const hostsCalls = {
     z.object({ serverId: ServerId, importSecrets: z.boolean() }).strict(),
     z.object({ hostname: z.string(), imported: z.array(z.string()) }),
   ),
+  /** The PDS version on the server and the newest one published. */
+  'hosts.versions': call(z.object({ serverId: ServerId }).strict(), z.object({ installed: z.string().nullable(), latest: z.string() })),
+  /** Snapshot → install → restart → health check; rolls back automatically on failure. */
+  'hosts.upgrade': call(z.object({ serverId: ServerId, version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/) }).strict(), z.object({ jobId: JobId })),
   'hosts.health': call(z.object({ serverId: ServerId }).strict(), HostHealth),
   /** Removes the server from Hearth; its keychain entries stay unless deleteSecrets. */
   'hosts.forget': call(z.object({ serverId: ServerId, deleteSecrets: z.boolean().default(false) }).strict(), z.object({})),
