@@ -13,7 +13,8 @@
 #   HEARTH_S3_PATH_STYLE    1 for path-style bucket addressing (MinIO, most self-hosted stores)
 #   HEARTH_S3_REGION        optional region
 #   HEARTH_STATE_DIR        staging, status and lock (default /var/lib/hearth-backup)
-#   HEARTH_KEEP_DAILY/WEEKLY/MONTHLY   retention (default 7/4/12)
+#   HEARTH_KEEP_DAILY/WEEKLY/MONTHLY   retention (default 7/4/12), plus the last HEARTH_KEEP_LAST
+#                           (default 10) so "Back up now" snapshots of today are not folded away
 #   HEARTH_PDS_STOP_CMD, HEARTH_PDS_START_CMD   (restore run; default systemctl stop/start pds)
 #   HEARTH_PDS_HEALTH_URL   (restore run; default http://127.0.0.1:3000/xrpc/_health)
 
@@ -67,6 +68,29 @@ take_lock() {
 
 restic_() {
   restic "${RESTIC_OPTS[@]}" "$@"
+}
+
+# Removes repository locks left by a run that was killed (crash, dropped SSH session, cancel).
+# restic's own `unlock` keeps a lock whose process still "exists", which includes a zombie nobody
+# reaped yet; while we hold the flock, no live Hearth run on this host can own a lock, so a lock
+# from this host whose process is gone or a zombie is stale. Locks of other hosts are respected.
+clear_stale_locks() {
+  local id lock host pid stat this foreign=0 stale=0
+  this="$(hostname)"
+  restic_ unlock >/dev/null 2>&1 || true
+  while IFS= read -r id; do
+    [ -n "$id" ] || continue
+    lock="$(restic_ cat lock "$id" 2>/dev/null || true)"
+    host="$(printf '%s' "$lock" | sed -n 's/.*"hostname":"\([^"]*\)".*/\1/p')"
+    pid="$(printf '%s' "$lock" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')"
+    if [ "$host" != "$this" ] || [ -z "$pid" ]; then
+      foreign=1
+      continue
+    fi
+    stat="$(ps -o stat= -p "$pid" 2>/dev/null || true)"
+    case "$stat" in "" | Z*) stale=1 ;; *) foreign=1 ;; esac
+  done < <(restic_ list locks --no-lock 2>/dev/null || true)
+  if [ "$stale" = 1 ] && [ "$foreign" = 0 ]; then restic_ unlock --remove-all >/dev/null 2>&1 || true; fi
 }
 
 # Classifies restic's error output for people and for Hearth (exit codes):

@@ -90,7 +90,7 @@ if [ "$init_only" = 1 ]; then
   exit 0
 fi
 # Locks left by a run that was killed (same host, dead process) would block prune and check.
-restic_ unlock >/dev/null 2>&1 || true
+clear_stale_locks
 
 [ -d "$PDS_DATA_DIR" ] || { echo "PDS data directory $PDS_DATA_DIR does not exist" >"$errfile"; fail "Nothing to back up"; }
 
@@ -123,8 +123,9 @@ repo_heads "$STAGING_DIR/pds" >"$STAGING_DIR/manifest.tsv"
 records="$(awk -F'\t' '{ n += $4 } END { print n + 0 }' "$STAGING_DIR/manifest.tsv")"
 printf '{"version":1,"createdAt":"%s","kind":"%s","accounts":%s,"records":%s}\n' "$started_at" "$kind" "$accounts" "$records" >"$STAGING_DIR/hearth-backup.json"
 
+size="$(du -sbL "$STAGING_DIR" | cut -f1)"
 progress 0.4 "Uploading changes (encrypted)"
-summary="$(restic_ backup --json --tag hearth --tag "kind=$kind" --tag "accounts=$accounts" --tag "records=$records" "$STAGING_DIR" 2>"$errfile" | grep '"message_type":"summary"' || true)"
+summary="$(restic_ backup --json --tag hearth --tag "kind=$kind" --tag "accounts=$accounts" --tag "records=$records" --tag "bytes=$size" "$STAGING_DIR" 2>"$errfile" | grep '"message_type":"summary"' || true)"
 snapshot="$(printf '%s' "$summary" | sed -n 's/.*"snapshot_id":"\([0-9a-f]*\)".*/\1/p')"
 added="$(printf '%s' "$summary" | sed -n 's/.*"data_added":\([0-9]*\).*/\1/p')"
 [ -n "$snapshot" ] || fail "The backup did not finish"
@@ -134,7 +135,7 @@ if [ "$forget" = 1 ]; then
   progress 0.85 "Applying retention"
   if ! restic_ forget --prune --tag hearth --group-by host \
     --keep-daily "${HEARTH_KEEP_DAILY:-7}" --keep-weekly "${HEARTH_KEEP_WEEKLY:-4}" --keep-monthly "${HEARTH_KEEP_MONTHLY:-12}" \
-    --keep-tag kind=pre-restore >/dev/null 2>"$errfile"; then
+    --keep-last "${HEARTH_KEEP_LAST:-10}" --keep-tag kind=pre-restore >/dev/null 2>"$errfile"; then
     # The snapshot is safe; say that retention failed without hiding the success.
     write_status true 0 "" "$snapshot" "${added:-0}" "$accounts" "$records"
     fail "Snapshot $snapshot saved, but removing old snapshots failed"
@@ -142,6 +143,8 @@ if [ "$forget" = 1 ]; then
 fi
 
 write_status true 0 "" "$snapshot" "${added:-0}" "$accounts" "$records"
+# restic keeps no per-snapshot "bytes added": Hearth's timeline reads it from here.
+printf '%s\t%s\n' "$snapshot" "${added:-0}" >>"$HEARTH_STATE_DIR/history.tsv"
 progress 1 "Done"
 printf 'result {"ok":true,"snapshotId":"%s","bytesAdded":%s,"accounts":%s,"records":%s,"durationSeconds":%s}\n' \
   "$snapshot" "${added:-0}" "$accounts" "$records" "$(($(date +%s) - started_s))"

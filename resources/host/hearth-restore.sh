@@ -9,6 +9,7 @@
 #   hearth-restore.sh check            the live data matches the snapshot: accounts, each repo's head
 #   hearth-restore.sh rollback         (PDS stopped) put the files moved aside back, byte for byte
 #   hearth-restore.sh finish           drop the files moved aside and the work dir
+#   hearth-restore.sh heads            the live accounts count and each repo's head (read-only)
 #
 # Only what a backup holds is swapped (the *.sqlite files, actors/, blobs); pds.env and anything
 # else in the data dir stay as they are. Swaps are renames on one file system: rolling back gives
@@ -48,6 +49,7 @@ prepare() {
   if [ -e "$BEFORE_DIR" ]; then die "an earlier restore did not finish: run 'hearth-restore.sh rollback' (or 'finish') first"; fi
   rm -rf "$WORK_DIR"
   mkdir -p "$WORK_DIR"
+  clear_stale_locks
   progress 0.05 "Downloading snapshot $snapshot"
   local restored
   restored="$(restore_snapshot_to "$snapshot" "$WORK_DIR/download")"
@@ -149,6 +151,12 @@ check() {
   printf 'result {"ok":true,"accounts":%s,"repos":%s}\n' "$accounts" "$(wc -l <"$WORK_DIR/expected.tsv")"
 }
 
+# The live data's accounts and repo heads, for Hearth's "what will change" (read-only).
+heads() {
+  echo "accounts $(account_count "$PDS_DATA_DIR")"
+  repo_heads "$PDS_DATA_DIR"
+}
+
 wait_healthy() {
   local url="${HEARTH_PDS_HEALTH_URL:-http://127.0.0.1:3000/xrpc/_health}" _
   for _ in $(seq 1 "${HEARTH_PDS_HEALTH_TRIES:-60}"); do
@@ -190,6 +198,6 @@ case "$command" in
     take_lock
     "$command"
     ;;
-  swap | rollback | finish | check) "$command" ;;
+  swap | rollback | finish | check | heads) "$command" ;;
   *) die "usage: hearth-restore.sh run|prepare SNAPSHOT, or swap|check|rollback|finish" ;;
 esac

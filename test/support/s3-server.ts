@@ -61,7 +61,7 @@ export interface S3Fixture {
   start(): Promise<void>;
   /** Object keys in a bucket under a prefix, sorted. */
   keys(bucket: string, prefix?: string): Promise<string[]>;
-  /** Flips bytes in the middle of a stored object, as bit rot or a bad disk would. */
+  /** Flips bytes throughout a stored object, as bit rot or a bad disk would. */
   corrupt(bucket: string, key: string): Promise<void>;
   /** How many PUT requests arrived (all buckets), e.g. to see an upload was under way. */
   putCount(): number;
@@ -143,8 +143,8 @@ export async function startS3Server(options: { buckets?: string[]; region?: stri
     async corrupt(bucket, key) {
       const path = join(directory, bucket, `${key}${OBJECT_SUFFIX}`);
       const data = await readFile(path);
-      const middle = Math.floor(data.length / 2);
-      for (let i = middle; i < Math.min(data.length, middle + 16); i++) data[i] = (data[i] ?? 0) ^ 0xff;
+      // Every 256th byte: no blob in the object stays intact, whatever its size.
+      for (let i = 0; i < data.length; i += 256) data[i] = (data[i] ?? 0) ^ 0xff;
       await writeFile(path, data);
     },
     putCount: () => puts,

@@ -1,0 +1,441 @@
+/**
+ * Backups of one server: the target (S3 settings in <dataDir>/backups.json, secrets only in the
+ * keychain), and the host scripts (resources/host/hearth-*.sh) that do the work on the server:
+ * backup, verify, restore with safety snapshot and rollback. Everything goes through a HostRunner,
+ * so the same code drives the sandbox on this computer and a server over SSH.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import {
+  BackupSchedule,
+  BackupTargetFields,
+  type BackupOverview,
+  type BackupRunStatus,
+  type RestorePlan,
+  type Snapshot,
+} from '../../shared/contract/backups.ts';
+import { HearthError } from '../../shared/errors.ts';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { throwIfCancelled, type JobContext } from '../jobs/job-context.ts';
+import type { Redactor } from '../log/redact.ts';
+import { secretAccount, type SecretStore } from '../secrets/secret-store.ts';
+import type { HostRunner } from './host-runner.ts';
+import { explainS3Error, probeTarget } from './s3-probe.ts';
+
+export const S3_SECRET = 'backup-s3-secret';
+export const RESTIC_PASSWORD = 'restic-password';
+
+export const DEFAULT_SCHEDULE: BackupSchedule = { onCalendar: '*-*-* 03:30:00', keepDaily: 7, keepWeekly: 4, keepMonthly: 12 };
+
+/** How the PDS on a server is stopped and started around a restore. */
+export interface PdsControl {
+  stop(ctx: JobContext): Promise<void>;
+  start(ctx: JobContext): Promise<void>;
+}
+
+/** Everything backups need to know about one server. */
+export interface BackupHost {
+  serverId: string;
+  name: string;
+  runner: HostRunner;
+  /** Where hearth-*.sh live on that server. */
+  scriptsDir: string;
+  /** The settings file the scripts read (secrets in it only on remote servers, mode 600). */
+  envFile: string;
+  stateDir: string;
+  pdsDataDir: string;
+  pdsBlobsDir: string;
+  pdsEnvFile: string;
+  /** Public PDS URL, for the post-restore checks (health, each repo's latest commit). */
+  pdsUrl: () => Promise<string>;
+  pds: PdsControl;
+  /** Plain words for the screen about how backups run there. */
+  note: string;
+}
+
+const StoredServer = z.object({ target: BackupTargetFields, schedule: BackupSchedule });
+const StoredFile = z.object({ version: z.literal(1), servers: z.record(z.string(), StoredServer) });
+type StoredFile = z.infer<typeof StoredFile>;
+
+const StatusFile = z.object({
+  lastSuccess: z
+    .object({ at: z.string(), snapshotId: z.string(), durationSeconds: z.number(), bytesAdded: z.number(), accounts: z.number(), kind: z.string() })
+    .nullable(),
+  lastError: z.object({ at: z.string(), message: z.string(), kind: z.string() }).nullable(),
+  lastRun: z.object({ ok: z.boolean() }).nullable().optional(),
+});
+
+const ResticSnapshot = z.object({
+  time: z.string(),
+  id: z.string(),
+  short_id: z.string(),
+  paths: z.array(z.string()),
+  tags: z.array(z.string()).nullable().optional(),
+});
+
+export interface ScriptResult {
+  result: Record<string, unknown>;
+  stdout: string;
+}
+
+interface HeadLine {
+  did: string;
+  cid: string;
+  rev: string;
+  records: number;
+}
+
+const shellValue = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export class BackupService {
+  readonly #secrets: SecretStore;
+  readonly #redactor: Redactor;
+  readonly #file: string;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: { dataDir: string; secrets: SecretStore; redactor: Redactor }) {
+    this.#secrets = opts.secrets;
+    this.#redactor = opts.redactor;
+    this.#file = join(opts.dataDir, 'backups.json');
+  }
+
+  async #load(): Promise<StoredFile> {
+    const text = await readFile(this.#file, 'utf8').catch(() => null);
+    if (!text) return { version: 1, servers: {} };
+    const parsed = StoredFile.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new HearthError('INTERNAL', `The backup settings file is damaged (${this.#file}).`, 'Set up the backup target again.');
+    return parsed.data;
+  }
+
+  async stored(serverId: string): Promise<z.infer<typeof StoredServer> | null> {
+    return (await this.#load()).servers[serverId] ?? null;
+  }
+
+  async overview(host: BackupHost): Promise<BackupOverview> {
+    const stored = await this.stored(host.serverId);
+    const hasSecret = stored ? (await this.#secrets.get(secretAccount(host.serverId, S3_SECRET))) !== null : false;
+    return {
+      serverId: host.serverId,
+      target: stored ? { ...stored.target, hasSecret } : null,
+      schedule: stored?.schedule ?? DEFAULT_SCHEDULE,
+      status: stored ? await this.status(host) : null,
+      nextRun: null,
+      note: host.note,
+    };
+  }
+
+  async status(host: BackupHost): Promise<BackupRunStatus | null> {
+    const text = await host.runner.readFile(join(host.stateDir, 'status.json'));
+    if (!text) return null;
+    const parsed = StatusFile.safeParse(JSON.parse(text));
+    if (!parsed.success) return null;
+    const { lastSuccess, lastError, lastRun } = parsed.data;
+    return { lastSuccess, lastError, failing: lastRun ? !lastRun.ok : false };
+  }
+
+  async testConnection(serverId: string, target: BackupTargetFields, secret?: string, signal?: AbortSignal): Promise<{ ok: true; ms: number }> {
+    const key = secret ?? (await this.#secrets.get(secretAccount(serverId, S3_SECRET)));
+    if (!key) throw new HearthError('VALIDATION', 'Enter the secret key to test the connection.', '');
+    this.#redactor.register(key);
+    const { ms } = await probeTarget(target, key, signal);
+    return { ok: true, ms };
+  }
+
+  /**
+   * Saves the target and schedule, stores the S3 secret, makes the repository password on first
+   * use (never replaced: losing it loses every backup), writes the server's settings file and
+   * creates the repository if there is none.
+   */
+  async configure(host: BackupHost, target: BackupTargetFields, secret: string | undefined, schedule: BackupSchedule, ctx?: JobContext): Promise<void> {
+    return this.#serialize(async () => {
+      const secretName = secretAccount(host.serverId, S3_SECRET);
+      const key = secret ?? (await this.#secrets.get(secretName));
+      if (!key) throw new HearthError('VALIDATION', 'Enter the secret key of the store.', '');
+      this.#redactor.register(key);
+      await probeTarget(target, key).catch((err: unknown) => {
+        throw explainS3Error(err, target);
+      });
+      if (secret) await this.#secrets.set(secretName, secret);
+      const passwordName = secretAccount(host.serverId, RESTIC_PASSWORD);
+      if (!(await this.#secrets.get(passwordName))) await this.#secrets.set(passwordName, randomBytes(32).toString('base64url'));
+      const file = await this.#load();
+      file.servers[host.serverId] = { target, schedule };
+      await writeFileAtomic(this.#file, `${JSON.stringify(file, null, 2)}\n`);
+      await this.writeSettings(host);
+      await this.runScript(host, 'hearth-backup.sh', ['--init'], ctx);
+    });
+  }
+
+  /** The scripts' settings file; on this computer it holds no secret (they come in the environment). */
+  async writeSettings(host: BackupHost): Promise<void> {
+    const { target, schedule } = await this.#required(host.serverId);
+    const repository = `s3:${target.endpoint.replace(/\/+$/, '')}/${target.bucket}${target.prefix ? `/${target.prefix.replace(/^\/+|\/+$/g, '')}` : ''}`;
+    const values: Record<string, string> = {
+      PDS_DATA_DIR: host.pdsDataDir,
+      PDS_BLOBS_DIR: host.pdsBlobsDir,
+      PDS_ENV_FILE: host.pdsEnvFile,
+      RESTIC_REPOSITORY: repository,
+      AWS_ACCESS_KEY_ID: target.accessKeyId,
+      HEARTH_S3_PATH_STYLE: target.pathStyle ? '1' : '0',
+      HEARTH_S3_REGION: target.region,
+      HEARTH_STATE_DIR: host.stateDir,
+      HEARTH_KEEP_DAILY: String(schedule.keepDaily),
+      HEARTH_KEEP_WEEKLY: String(schedule.keepWeekly),
+      HEARTH_KEEP_MONTHLY: String(schedule.keepMonthly),
+    };
+    if (!host.runner.local) Object.assign(values, await this.#secretEnv(host.serverId));
+    const text = `# Written by Hearth. Backup settings for ${host.name}.\n${Object.entries(values)
+      .map(([k, v]) => `${k}=${shellValue(v)}`)
+      .join('\n')}\n`;
+    await host.runner.writeFile(host.envFile, text, 0o600);
+  }
+
+  async #secretEnv(serverId: string): Promise<Record<string, string>> {
+    const password = await this.#secrets.get(secretAccount(serverId, RESTIC_PASSWORD));
+    const s3 = await this.#secrets.get(secretAccount(serverId, S3_SECRET));
+    if (!password || !s3) {
+      throw new HearthError('NOT_FOUND', 'The backup secrets are missing from the keychain.', 'Set up the backup target again (the repository password cannot be made anew for existing backups).');
+    }
+    return { RESTIC_PASSWORD: password, AWS_SECRET_ACCESS_KEY: s3 };
+  }
+
+  async #required(serverId: string) {
+    const stored = await this.stored(serverId);
+    if (!stored) throw new HearthError('NOT_FOUND', 'No backup target is set up for this server.', 'Set up a backup target first.');
+    return stored;
+  }
+
+  /** Runs one host script; "progress" lines become job progress, a failure a HearthError in plain words. */
+  async runScript(host: BackupHost, script: string, args: string[], ctx?: JobContext, progress?: [number, number]): Promise<ScriptResult> {
+    await this.#required(host.serverId);
+    const env: Record<string, string> = { HEARTH_BACKUP_ENV: host.envFile };
+    if (host.runner.local) Object.assign(env, await this.#secretEnv(host.serverId));
+    const [from, to] = progress ?? [0, 1];
+    const result = await host.runner.run(join(host.scriptsDir, script), args, {
+      env,
+      ...(ctx ? { ctx } : {}),
+      onLine: (line) => {
+        const m = /^progress ([0-9.]+) (.*)$/.exec(line);
+        if (m && ctx) {
+          ctx.progress(from + (to - from) * Number(m[1]), m[2] ?? '');
+          ctx.log(m[2] ?? '');
+        }
+      },
+    });
+    const resultLine = result.stdout.split('\n').find((l) => l.startsWith('result '));
+    if (result.code !== 0 || !resultLine) {
+      const said = result.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('hearth: '))
+        .pop()
+        ?.slice('hearth: '.length);
+      const message = this.#redactor.redact(said ?? (result.stderr.trim().split('\n').pop() || `${script} failed (exit ${result.code})`));
+      if (ctx) for (const line of result.stderr.split('\n').filter(Boolean)) ctx.log(this.#redactor.redact(line), 'warn');
+      throw scriptError(result.code, message);
+    }
+    return { result: JSON.parse(resultLine.slice('result '.length)) as Record<string, unknown>, stdout: result.stdout };
+  }
+
+  async #restic(host: BackupHost, args: string[]): Promise<string> {
+    const env: Record<string, string> = { HEARTH_BACKUP_ENV: host.envFile, ...(host.runner.local ? await this.#secretEnv(host.serverId) : {}) };
+    const res = await host.runner.run(join(host.scriptsDir, 'hearth-backup-restic.sh'), args, { env });
+    if (res.code !== 0) {
+      const last = res.stderr.trim().split('\n').filter(Boolean);
+      const text = last.join(' ');
+      const code = /connection refused|no such host|dial tcp|i\/o timeout/.test(text) ? 3 : /wrong password|bucket does not exist|signature|Access Key/i.test(text) ? 4 : 1;
+      throw scriptError(code, this.#redactor.redact(last.find((l) => l.startsWith('Fatal:')) ?? last.pop() ?? 'restic failed'));
+    }
+    return res.stdout;
+  }
+
+  async snapshots(host: BackupHost): Promise<Snapshot[]> {
+    await this.#required(host.serverId);
+    const raw = z.array(ResticSnapshot).parse(JSON.parse((await this.#restic(host, ['snapshots', '--json', '--tag', 'hearth'])) || '[]'));
+    const history = new Map(
+      ((await host.runner.readFile(join(host.stateDir, 'history.tsv'))) ?? '')
+        .split('\n')
+        .map((l) => l.split('\t'))
+        .filter((p): p is [string, string] => p.length === 2)
+        .map(([id, added]) => [id, Number(added)] as const),
+    );
+    const tag = (s: z.infer<typeof ResticSnapshot>, name: string) => {
+      const t = s.tags?.find((x) => x.startsWith(`${name}=`));
+      return t ? t.slice(name.length + 1) : null;
+    };
+    const num = (v: string | null) => (v === null || !/^\d+$/.test(v) ? null : Number(v));
+    return raw
+      .map((s) => ({
+        id: s.id,
+        shortId: s.short_id,
+        time: new Date(s.time).toISOString(),
+        kind: tag(s, 'kind') ?? 'scheduled',
+        accounts: num(tag(s, 'accounts')),
+        records: num(tag(s, 'records')),
+        size: num(tag(s, 'bytes')),
+        bytesAdded: history.get(s.short_id) ?? history.get(s.id) ?? null,
+      }))
+      .sort((a, b) => b.time.localeCompare(a.time));
+  }
+
+  async backup(host: BackupHost, ctx: JobContext, kind: 'manual' | 'scheduled' = 'manual'): Promise<Record<string, unknown>> {
+    await this.writeSettings(host);
+    const { result } = await this.runScript(host, 'hearth-backup.sh', ['--kind', kind], ctx);
+    return result;
+  }
+
+  async verify(host: BackupHost, ctx: JobContext, snapshotId?: string): Promise<Record<string, unknown>> {
+    await this.writeSettings(host);
+    const { result } = await this.runScript(host, 'hearth-verify.sh', snapshotId ? [snapshotId] : [], ctx);
+    return result;
+  }
+
+  async #snapshot(host: BackupHost, snapshotId: string): Promise<Snapshot> {
+    const found = (await this.snapshots(host)).find((s) => s.id === snapshotId || s.shortId === snapshotId);
+    if (!found) throw new HearthError('NOT_FOUND', `Snapshot ${snapshotId} is not in the backup store.`, 'Refresh the list of snapshots.');
+    return found;
+  }
+
+  async #manifest(host: BackupHost, snapshotId: string): Promise<HeadLine[]> {
+    const raw = z.array(ResticSnapshot).parse(JSON.parse(await this.#restic(host, ['snapshots', '--json', snapshotId])));
+    const path = raw[0]?.paths[0];
+    if (!path) throw new HearthError('NOT_FOUND', `Snapshot ${snapshotId} is not in the backup store.`, 'Refresh the list of snapshots.');
+    return parseHeads(await this.#restic(host, ['dump', snapshotId, `${path}/manifest.tsv`]));
+  }
+
+  async #liveHeads(host: BackupHost): Promise<{ accounts: number; heads: HeadLine[] }> {
+    const env: Record<string, string> = { HEARTH_BACKUP_ENV: host.envFile, ...(host.runner.local ? await this.#secretEnv(host.serverId) : {}) };
+    const res = await host.runner.run(join(host.scriptsDir, 'hearth-restore.sh'), ['heads'], { env });
+    if (res.code !== 0) throw scriptError(res.code, this.#redactor.redact(res.stderr.trim() || 'could not read the live data'));
+    const [first = '', ...rest] = res.stdout.split('\n');
+    return { accounts: Number(first.replace('accounts ', '')) || 0, heads: parseHeads(rest.join('\n')) };
+  }
+
+  async restorePlan(host: BackupHost, snapshotId: string): Promise<RestorePlan> {
+    await this.writeSettings(host);
+    const snapshot = await this.#snapshot(host, snapshotId);
+    const [then, now] = [await this.#manifest(host, snapshot.id), await this.#liveHeads(host)];
+    const nowBy = new Map(now.heads.map((h) => [h.did, h]));
+    const thenBy = new Map(then.map((h) => [h.did, h]));
+    const dids = [...new Set([...nowBy.keys(), ...thenBy.keys()])].sort();
+    const sum = (hs: HeadLine[]) => hs.reduce((n, h) => n + h.records, 0);
+    return {
+      snapshot,
+      now: { accounts: now.accounts, records: sum(now.heads) },
+      then: { accounts: snapshot.accounts ?? then.length, records: sum(then) },
+      repos: dids.map((did) => {
+        const a = nowBy.get(did);
+        const b = thenBy.get(did);
+        return {
+          did,
+          now: a ? { rev: a.rev, records: a.records } : null,
+          snapshot: b ? { rev: b.rev, records: b.records } : null,
+          change: !b ? 'removed' : !a ? 'returns' : a.cid === b.cid ? 'same' : 'reverted',
+        };
+      }),
+      confirmName: host.name,
+    };
+  }
+
+  /**
+   * Restores a snapshot: safety snapshot, stop, swap, start, checks (health, accounts, every repo's
+   * latest commit over XRPC). Any failure after the swap rolls back to the very same files.
+   */
+  async restore(host: BackupHost, ctx: JobContext, snapshotId: string): Promise<{ safetySnapshotId: string; accounts: number }> {
+    return this.#serialize(async () => {
+      await this.writeSettings(host);
+      const snapshot = await this.#snapshot(host, snapshotId);
+      const expected = await this.#manifest(host, snapshot.id);
+      ctx.log(`Restoring snapshot ${snapshot.shortId} from ${snapshot.time}.`);
+      // An earlier restore cut off half-way is undone first (its state file says where it stopped).
+      await this.#rollbackIfInterrupted(host, ctx);
+      const prepared = await this.runScript(host, 'hearth-restore.sh', ['prepare', snapshot.id], ctx, [0, 0.5]);
+      const safety = String(prepared.result.safetySnapshotId ?? '');
+      ctx.log(`Safety snapshot ${safety} holds the data from just before the restore.`);
+      throwIfCancelled(ctx.signal);
+      try {
+        ctx.progress(0.55, 'Stopping the PDS');
+        await host.pds.stop(ctx);
+        await this.runScript(host, 'hearth-restore.sh', ['swap'], ctx, [0.55, 0.65]);
+        ctx.progress(0.7, 'Starting the PDS');
+        await host.pds.start(ctx);
+        ctx.progress(0.85, 'Checking the restored data');
+        await this.runScript(host, 'hearth-restore.sh', ['check'], ctx, [0.85, 0.9]);
+        await this.#checkHeadsOverXrpc(host, expected, ctx);
+        await this.runScript(host, 'hearth-restore.sh', ['finish'], ctx, [0.95, 1]);
+        ctx.progress(1, 'Restored');
+        return { safetySnapshotId: safety, accounts: Number(prepared.result.accounts ?? 0) };
+      } catch (err) {
+        const why = err instanceof HearthError ? err.message : err instanceof Error ? err.message : String(err);
+        ctx.log(`Restore failed: ${this.#redactor.redact(why)}. Rolling back.`, 'error');
+        await this.#rollback(host, ctx);
+        throw new HearthError(
+          'INTERNAL',
+          `The restore did not work (${this.#redactor.redact(why)}), so Hearth put the server back exactly as it was before. Nothing was lost.`,
+          `The data from before the restore is also in safety snapshot ${safety.slice(0, 8)}. Try again, or restore another snapshot.`,
+        );
+      }
+    });
+  }
+
+  async #rollback(host: BackupHost, ctx: JobContext): Promise<void> {
+    // Rolling back must not be cancelled half-way: use a context whose signal never fires.
+    const steady: JobContext = { ...ctx, id: ctx.id, signal: new AbortController().signal, progress: ctx.progress, log: ctx.log };
+    await host.pds.stop(steady).catch(() => undefined);
+    await this.runScript(host, 'hearth-restore.sh', ['rollback'], steady);
+    await host.pds.start(steady);
+    ctx.log('Rolled back: the server has its data from before the restore.', 'warn');
+  }
+
+  async #rollbackIfInterrupted(host: BackupHost, ctx: JobContext): Promise<void> {
+    const state = await host.runner.readFile(join(host.stateDir, 'restore-state'));
+    if (!state?.trim()) return;
+    ctx.log(`An earlier restore stopped half-way (${state.trim()}); undoing it first.`, 'warn');
+    await this.#rollback(host, ctx);
+  }
+
+  async #checkHeadsOverXrpc(host: BackupHost, expected: HeadLine[], ctx: JobContext): Promise<void> {
+    const base = await host.pdsUrl();
+    const health = await fetch(`${base}/xrpc/_health`, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]) });
+    if (!health.ok) throw new HearthError('UNAVAILABLE', `the PDS is not healthy after the restore (HTTP ${health.status})`, '');
+    for (const head of expected) {
+      const res = await fetch(`${base}/xrpc/com.atproto.sync.getLatestCommit?did=${encodeURIComponent(head.did)}`, {
+        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]),
+      });
+      const body = (await res.json().catch(() => null)) as { cid?: string; rev?: string } | null;
+      if (!res.ok || body?.cid !== head.cid || body.rev !== head.rev) {
+        throw new HearthError('INTERNAL', `repository ${head.did} does not have the snapshot's latest commit`, '');
+      }
+    }
+    ctx.log(`All ${expected.length} repositories have the snapshot's latest commit.`);
+  }
+
+  #serialize<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(op, op);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function parseHeads(text: string): HeadLine[] {
+  return text
+    .split('\n')
+    .map((l) => l.split('\t'))
+    .filter((p) => p.length >= 4 && p[0])
+    .map(([did = '', cid = '', rev = '', records = '0']) => ({ did, cid, rev, records: Number(records) }));
+}
+
+/** The host scripts' exit codes, in Hearth's error codes. */
+export function scriptError(code: number, message: string): HearthError {
+  switch (code) {
+    case 3:
+      return new HearthError('NETWORK', message, 'Check that the backup store is reachable from the server (endpoint, network). The next backup will try again.');
+    case 4:
+      return new HearthError('AUTH', message, 'Check the bucket, the access keys and the repository password in the backup settings.');
+    case 5:
+      return new HearthError('INTERNAL', message, 'The backup store holds damaged data. Run Verify, and take a new backup now; older snapshots may not be restorable.');
+    default:
+      return new HearthError('INTERNAL', message, 'The job log has the details.');
+  }
+}
