@@ -6,6 +6,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { JobOutcome } from '../components/JobBits.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
+import { HostPanel } from './connect/HostPanel.tsx';
 import { formatDateTime } from '../format.ts';
 import { useJobsStore } from '../state/jobs.ts';
 import { useSandboxStore } from '../state/sandbox.ts';
@@ -102,6 +103,7 @@ function ServerCard({ server }: { server: Server }) {
       {health ? <HealthFacts health={health} /> : null}
       {health && health.status !== 'healthy' && health.message ? <p className="health-message">{health.message}</p> : null}
       {entry?.error ? <ErrorMessage error={entry.error} title="Could not check this server's health." live={false} /> : null}
+      {server.ssh ? <HostPanel server={server} /> : null}
       {server.kind === 'sandbox' ? (
         <SandboxControls>{checkNow}</SandboxControls>
       ) : (
