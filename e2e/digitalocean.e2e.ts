@@ -166,6 +166,36 @@ describe('DigitalOcean wizard in browser mode (stand-in API, simulated engine)',
     await visible(page.getByText('Deleted droplet (the server) my-pds-droplet.'), 30_000);
   });
 
+  it('Start over, then manual DNS: the two records are shown, and after creating Hearth checks them until they resolve', async () => {
+    await page.goto(`${hearth.origin}/#/digitalocean`);
+    await page.getByRole('button', { name: 'Start over' }).click();
+    await page.getByRole('dialog', { name: 'Start the wizard over?' }).getByRole('button', { name: 'Start over' }).click();
+    await visible(page.getByRole('heading', { name: 'Your DigitalOcean token' }));
+    await page.getByLabel('DigitalOcean API token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Check the token' }).click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Server name').fill('home-pds');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('PDS hostname').fill('pds.elsewhere.org');
+    await page.getByRole('radio', { name: /I manage DNS elsewhere/ }).check();
+    const records = page.getByRole('table', { name: 'DNS records to create' });
+    await visible(records);
+    expect((await records.getByRole('row').allTextContents()).slice(1)).toEqual(["Apds.elsewhere.orgthe server's address", "A*.pds.elsewhere.orgthe server's address"]);
+    await page.getByRole('button', { name: 'Next' }).click();
+    const plan = page.getByRole('table', { name: 'What Hearth will do on DigitalOcean' });
+    await visible(plan, 30_000);
+    // No DNS records in the plan: the user creates them.
+    expect(await plan.getByText('DNS record').count()).toBe(0);
+    await page.getByRole('button', { name: /Create the server/ }).click();
+    await visible(page.getByRole('heading', { name: 'The droplet is ready' }), 30_000);
+    const shown = page.getByRole('table', { name: 'DNS records to create' });
+    await visible(shown);
+    expect((await shown.getByRole('row').allTextContents()).slice(1)).toEqual(['Apds.elsewhere.org198.51.100.23', 'A*.pds.elsewhere.org198.51.100.23']);
+    // This machine resolves nothing outside: Hearth keeps waiting, and says what it found.
+    await visible(page.getByRole('status').filter({ hasText: /Waiting for the records to resolve \(checked every 15 s\): pds\.elsewhere\.org → nothing yet/ }), 20_000);
+    await page.screenshot({ path: `${shots}/do-manual-dns.png`, fullPage: true });
+  });
+
   it('keeps the token out of every file Hearth wrote, and the page had no errors', async () => {
     expect(await filesContaining(hearth.dataDir, TOKEN)).toEqual([]);
     expect(hearth.output()).not.toContain(TOKEN);
