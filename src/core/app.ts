@@ -3,6 +3,7 @@ import type { AppInfo } from '../shared/contract/index.ts';
 import type { Envelope } from '../shared/errors.ts';
 import { accountsHandlers } from './accounts/index.ts';
 import { appHandlers } from './app-handlers.ts';
+import { backupsHandlers } from './backups/handlers.ts';
 import { cloudHandlers } from './cloud/handlers.ts';
 import { CloudService, type CloudServiceOptions } from './cloud/index.ts';
 import { ConfigStore } from './config/index.ts';
@@ -106,6 +107,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     ...accountsHandlers(services),
     ...cloudHandlers(services),
     ...hostsHandlers(services),
+    ...backupsHandlers(services),
   };
 
   return {

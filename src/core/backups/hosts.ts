@@ -3,11 +3,14 @@
  * from resources/host/, its PDS data is <dataDir>/sandbox/pds, and Hearth stops and starts its PDS
  * around a restore (there is no systemd there).
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HearthError } from '../../shared/errors.ts';
+import type { SshSession } from '../hosts/ssh/index.ts';
+import type { JobContext } from '../jobs/job-context.ts';
 import type { Sandbox } from '../sandbox/index.ts';
-import { LocalRunner } from './host-runner.ts';
+import { LocalRunner, SshRunner } from './host-runner.ts';
 import type { BackupHost } from './service.ts';
 
 export const HOST_SCRIPTS_DIR = fileURLToPath(new URL('../../../resources/host/', import.meta.url));
@@ -38,5 +41,61 @@ export function sandboxBackupHost(opts: { dataDir: string; sandbox: Sandbox; nam
       },
     },
     note: 'Backups of the sandbox run from this computer while Hearth is open (there is no timer here); a real server backs itself up on schedule.',
+  };
+}
+
+/** Where the scripts and their settings live on a real server (official /pds layout). */
+export const SERVER_PATHS = {
+  scriptsDir: '/usr/local/lib/hearth',
+  envFile: '/etc/hearth/backup.env',
+  stateDir: '/var/lib/hearth-backup',
+  pdsDataDir: '/pds',
+  pdsBlobsDir: '/pds/blocks',
+  pdsEnvFile: '/pds/pds.env',
+} as const;
+
+const SCRIPTS = ['hearth-backup-lib.sh', 'hearth-backup.sh', 'hearth-backup-restic.sh', 'hearth-restore.sh', 'hearth-verify.sh'];
+
+/**
+ * A server over SSH: the scripts in /usr/local/lib/hearth, settings (with the secrets) in
+ * /etc/hearth/backup.env mode 600, the systemd timer for scheduled runs, `systemctl` around a restore.
+ */
+export function sshBackupHost(opts: {
+  serverId: string;
+  name: string;
+  url: string;
+  session: SshSession;
+  fetch: typeof fetch;
+  onCalendar: () => Promise<string>;
+}): BackupHost {
+  const runner = new SshRunner(opts.session);
+  const systemctl = async (verb: string, ctx: JobContext) => {
+    await opts.session.run(`systemctl ${verb} pds`, { ctx, what: `${verb === 'stop' ? 'Stopping' : 'Starting'} the PDS` });
+  };
+  return {
+    serverId: opts.serverId,
+    name: opts.name,
+    runner,
+    ...SERVER_PATHS,
+    pdsUrl: async () => opts.url.replace(/\/+$/, ''),
+    fetch: opts.fetch,
+    pds: { stop: (ctx) => systemctl('stop', ctx), start: (ctx) => systemctl('start', ctx) },
+    note: 'Backups run on the server on schedule (a systemd timer), also while this computer is off.',
+    async install(ctx) {
+      const ssh = opts.session;
+      await ssh.run('command -v restic >/dev/null && command -v sqlite3 >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq restic sqlite3 curl)', {
+        ...(ctx ? { ctx } : {}),
+        what: 'Installing restic and sqlite3',
+      });
+      await ssh.run(`mkdir -p ${SERVER_PATHS.scriptsDir} /etc/hearth && chmod 700 /etc/hearth`, { what: 'Preparing folders' });
+      for (const script of SCRIPTS) {
+        await ssh.writeFile(`${SERVER_PATHS.scriptsDir}/${script}`, await readFile(join(HOST_SCRIPTS_DIR, script), 'utf8'), { mode: 0o755 });
+      }
+      const timer = (await readFile(join(HOST_SCRIPTS_DIR, 'hearth-backup.timer'), 'utf8')).replace(/^OnCalendar=.*$/m, `OnCalendar=${await opts.onCalendar()}`);
+      await ssh.writeFile('/etc/systemd/system/hearth-backup.service', await readFile(join(HOST_SCRIPTS_DIR, 'hearth-backup.service'), 'utf8'), { mode: 0o644 });
+      await ssh.writeFile('/etc/systemd/system/hearth-backup.timer', timer, { mode: 0o644 });
+      // Debian's daemonless systemctl (test servers) has no timers; real systemd enables it.
+      await ssh.exec('systemctl daemon-reload; systemctl enable --now hearth-backup.timer', { quiet: true });
+    },
   };
 }

@@ -50,6 +50,10 @@ export interface BackupHost {
   pdsEnvFile: string;
   /** Public PDS URL, for the post-restore checks (health, each repo's latest commit). */
   pdsUrl: () => Promise<string>;
+  /** fetch that reaches that PDS (a server's own CA, Hearth's resolver); default global fetch. */
+  fetch?: typeof fetch;
+  /** Puts the scripts (and restic, the timer) on the server; idempotent. */
+  install?: (ctx?: JobContext) => Promise<void>;
   pds: PdsControl;
   /** Plain words for the screen about how backups run there. */
   note: string;
@@ -163,15 +167,27 @@ export class BackupService {
       const file = await this.#load();
       file.servers[host.serverId] = { target, schedule };
       await writeFileAtomic(this.#file, `${JSON.stringify(file, null, 2)}\n`);
+      await host.install?.(ctx);
       await this.writeSettings(host);
       await this.runScript(host, 'hearth-backup.sh', ['--init'], ctx);
     });
   }
 
+  /** How restic on this computer reaches the repository (for "Download to this computer"). */
+  async resticAccess(serverId: string): Promise<{ repository: string; options: string[]; env: Record<string, string> }> {
+    const { target } = await this.#required(serverId);
+    const secrets = await this.#secretEnv(serverId);
+    return {
+      repository: repositoryUrl(target),
+      options: [...(target.pathStyle ? ['-o', 's3.bucket-lookup=path'] : []), ...(target.region ? ['-o', `s3.region=${target.region}`] : [])],
+      env: { AWS_ACCESS_KEY_ID: target.accessKeyId, AWS_SECRET_ACCESS_KEY: secrets.AWS_SECRET_ACCESS_KEY, RESTIC_PASSWORD: secrets.RESTIC_PASSWORD },
+    };
+  }
+
   /** The scripts' settings file; on this computer it holds no secret (they come in the environment). */
   async writeSettings(host: BackupHost): Promise<void> {
     const { target, schedule } = await this.#required(host.serverId);
-    const repository = `s3:${target.endpoint.replace(/\/+$/, '')}/${target.bucket}${target.prefix ? `/${target.prefix.replace(/^\/+|\/+$/g, '')}` : ''}`;
+    const repository = repositoryUrl(target);
     const values: Record<string, string> = {
       PDS_DATA_DIR: host.pdsDataDir,
       PDS_BLOBS_DIR: host.pdsBlobsDir,
@@ -192,7 +208,7 @@ export class BackupService {
     await host.runner.writeFile(host.envFile, text, 0o600);
   }
 
-  async #secretEnv(serverId: string): Promise<Record<string, string>> {
+  async #secretEnv(serverId: string): Promise<{ RESTIC_PASSWORD: string; AWS_SECRET_ACCESS_KEY: string }> {
     const password = await this.#secrets.get(secretAccount(serverId, RESTIC_PASSWORD));
     const s3 = await this.#secrets.get(secretAccount(serverId, S3_SECRET));
     if (!password || !s3) {
@@ -397,6 +413,7 @@ export class BackupService {
 
   async #checkHeadsOverXrpc(host: BackupHost, expected: HeadLine[], ctx: JobContext): Promise<void> {
     const base = await host.pdsUrl();
+    const fetch = host.fetch ?? globalThis.fetch;
     const health = await fetch(`${base}/xrpc/_health`, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]) });
     if (!health.ok) throw new HearthError('UNAVAILABLE', `the PDS is not healthy after the restore (HTTP ${health.status})`, '');
     for (const head of expected) {
@@ -416,6 +433,11 @@ export class BackupService {
     this.#queue = next.catch(() => undefined);
     return next;
   }
+}
+
+function repositoryUrl(target: BackupTargetFields): string {
+  const prefix = target.prefix.replace(/^\/+|\/+$/g, '');
+  return `s3:${target.endpoint.replace(/\/+$/, '')}/${target.bucket}${prefix ? `/${prefix}` : ''}`;
 }
 
 function parseHeads(text: string): HeadLine[] {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { accountsCalls } from './accounts.ts';
 import { appCalls } from './app.ts';
+import { backupsCalls, backupsEvents } from './backups.ts';
 import { cloudCalls, cloudEvents } from './cloud.ts';
 import { hostsCalls } from './hosts.ts';
 import { jobsCalls, jobsEvents } from './jobs.ts';
@@ -9,6 +10,7 @@ import { serversCalls, serversEvents } from './servers.ts';
 
 export * from './accounts.ts';
 export * from './app.ts';
+export * from './backups.ts';
 export * from './cloud.ts';
 export * from './hosts.ts';
 export * from './jobs.ts';
@@ -28,6 +30,7 @@ export const calls = {
   ...accountsCalls,
   ...cloudCalls,
   ...hostsCalls,
+  ...backupsCalls,
 };
 
 /** Every event core pushes to the renderer, by name. */
@@ -36,6 +39,7 @@ export const events = {
   ...serversEvents,
   ...sandboxEvents,
   ...cloudEvents,
+  ...backupsEvents,
 };
 
 export type Calls = typeof calls;

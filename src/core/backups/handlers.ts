@@ -1,0 +1,97 @@
+import { HearthError } from '../../shared/errors.ts';
+import type { JobContext } from '../jobs/job-context.ts';
+import { SANDBOX_SERVER_ID } from '../sandbox/index.ts';
+import type { ServiceHandlers, Services } from '../services.ts';
+import { downloadSnapshot } from './download.ts';
+import { sandboxBackupHost, sshBackupHost } from './hosts.ts';
+import { BackupService, DEFAULT_SCHEDULE, type BackupHost } from './service.ts';
+
+/**
+ * The Backups screen's calls. Long operations (backup, verify, restore, download) are jobs; the
+ * S3 secret arrives from the form once and goes straight to the keychain, never back out.
+ */
+export function backupsHandlers(services: Services): ServiceHandlers<'backups'> {
+  const service = new BackupService({ dataDir: services.dataDir, secrets: services.secrets, redactor: services.redactor });
+
+  const hostFor = async (serverId: string): Promise<BackupHost> => {
+    const server = services.servers.get(serverId);
+    if (server.kind === 'sandbox' || serverId === SANDBOX_SERVER_ID) {
+      return sandboxBackupHost({ dataDir: services.dataDir, sandbox: services.sandbox, name: server.name });
+    }
+    return sshBackupHost({
+      serverId,
+      name: server.name,
+      url: server.url,
+      session: await services.hosts.session(serverId),
+      fetch: await services.hosts.fetchFor(serverId),
+      onCalendar: async () => (await service.stored(serverId))?.schedule.onCalendar ?? DEFAULT_SCHEDULE.onCalendar,
+    });
+  };
+
+  const job = (serverId: string, kind: string, title: string, run: (ctx: JobContext, host: BackupHost) => Promise<unknown>) => {
+    const server = services.servers.get(serverId);
+    const { id } = services.jobs.start({
+      kind,
+      target: server.name,
+      title,
+      run: async (ctx) => {
+        try {
+          await run(ctx, await hostFor(serverId));
+        } finally {
+          services.bus.emit('backups.changed', { serverId });
+        }
+      },
+    });
+    return { jobId: id };
+  };
+
+  return {
+    'backups.get': async ({ serverId }) => service.overview(await hostFor(serverId)),
+
+    'backups.configure': async ({ serverId, secretAccessKey, schedule, ...target }) => {
+      const host = await hostFor(serverId);
+      const stored = await service.stored(serverId);
+      await service.configure(host, target, secretAccessKey, schedule ?? stored?.schedule ?? DEFAULT_SCHEDULE);
+      services.bus.emit('backups.changed', { serverId });
+      return service.overview(host);
+    },
+
+    'backups.testConnection': async ({ serverId, secretAccessKey, ...target }) => {
+      services.servers.get(serverId);
+      return service.testConnection(serverId, target, secretAccessKey);
+    },
+
+    'backups.snapshots': async ({ serverId }) => service.snapshots(await hostFor(serverId)),
+
+    'backups.backupNow': async ({ serverId }) =>
+      job(serverId, 'backups.backup', 'Back up now', async (ctx, host) => {
+        const result = await service.backup(host, ctx);
+        ctx.log(`Snapshot ${String(result.snapshotId)} saved: ${String(result.accounts)} accounts, ${String(result.bytesAdded)} new bytes uploaded.`);
+      }),
+
+    'backups.verify': async ({ serverId, snapshotId }) =>
+      job(serverId, 'backups.verify', 'Verify backups', async (ctx, host) => {
+        const result = await service.verify(host, ctx, snapshotId);
+        ctx.log(`Snapshot ${String(result.snapshotId)} verified: ${String(result.databases)} databases pass integrity_check, ${String(result.accounts)} accounts.`);
+      }),
+
+    'backups.restorePlan': async ({ serverId, snapshotId }) => service.restorePlan(await hostFor(serverId), snapshotId),
+
+    'backups.restore': async ({ serverId, snapshotId, confirmName }) => {
+      const server = services.servers.get(serverId);
+      if (confirmName.trim() !== server.name) {
+        throw new HearthError('VALIDATION', 'The name typed does not match the server’s name.', `Type “${server.name}” exactly to confirm the restore.`);
+      }
+      return job(serverId, 'backups.restore', `Restore snapshot ${snapshotId.slice(0, 8)}`, async (ctx, host) => {
+        const result = await service.restore(host, ctx, snapshotId);
+        ctx.log(`Restored. ${result.accounts} accounts; every repository has the snapshot's latest commit. Safety snapshot: ${result.safetySnapshotId}.`);
+      });
+    },
+
+    'backups.download': async ({ serverId, snapshotId }) =>
+      job(serverId, 'backups.download', `Download snapshot ${snapshotId.slice(0, 8)}`, async (ctx, host) => {
+        const where = await downloadSnapshot(service, host, snapshotId, ctx);
+        ctx.log(`Downloaded to ${where} (still encrypted with the repository password, which stays in the keychain).`);
+      }),
+  };
+}
