@@ -10,15 +10,6 @@ function NotYet({ title, children }: { title: string; children: string }) {
   );
 }
 
-export function BackupsScreen() {
-  return (
-    <NotYet title="Backups">
-      Backups are not built yet. They will run on your server every day, encrypted, into storage you choose, and this
-      screen will let you check and restore them.
-    </NotYet>
-  );
-}
-
 export function FeedScreen() {
   return (
     <NotYet title="Feed">

@@ -1,0 +1,250 @@
+import { useCallback, useEffect, useId, useState } from 'react';
+import type { BackupOverview, Snapshot } from '../../../shared/contract/index.ts';
+import type { ErrorInfo } from '../../../shared/errors.ts';
+import { call, toErrorInfo } from '../../bridge/index.ts';
+import { ErrorMessage } from '../../components/ErrorMessage.tsx';
+import { ProgressBar } from '../../components/ProgressBar.tsx';
+import { ScreenHeading } from '../../components/ScreenHeading.tsx';
+import { formatDateTime } from '../../format.ts';
+import { useServersStore } from '../../state/servers.ts';
+import { routeHref } from '../../state/ui.ts';
+import { RestoreWizard } from './RestoreWizard.tsx';
+import { TargetForm } from './TargetForm.tsx';
+import { formatBytes, useBackupsChanged, useJob } from './useJob.ts';
+import './backups.css';
+
+export function BackupsScreen() {
+  const servers = useServersStore((s) => s.servers);
+  const [chosen, setChosen] = useState<string | null>(null);
+  const server = servers?.find((s) => s.id === chosen) ?? servers?.[0] ?? null;
+  const pickerId = useId();
+  return (
+    <div className="screen screen-wide">
+      <div className="screen-header">
+        <ScreenHeading>Backups</ScreenHeading>
+        {servers && servers.length > 1 ? (
+          <div className="field-inline">
+            <label htmlFor={pickerId}>Server</label>
+            <select id={pickerId} className="input" value={server?.id ?? ''} onChange={(e) => setChosen(e.target.value)}>
+              {servers.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        ) : null}
+      </div>
+      {servers === null ? (
+        <p className="muted">Loading servers…</p>
+      ) : !server ? (
+        <div className="empty">
+          <p>No servers yet.</p>
+          <p>
+            <a href={routeHref({ screen: 'setup' })}>Set up a server</a> (or try the sandbox on this computer) to back it up.
+          </p>
+        </div>
+      ) : (
+        <ServerBackups key={server.id} serverId={server.id} serverName={server.name} />
+      )}
+    </div>
+  );
+}
+
+function ServerBackups({ serverId, serverName }: { serverId: string; serverName: string }) {
+  const [overview, setOverview] = useState<BackupOverview | null>(null);
+  const [snapshots, setSnapshots] = useState<Snapshot[] | null>(null);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [snapshotsError, setSnapshotsError] = useState<ErrorInfo | null>(null);
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<ErrorInfo | null>(null);
+
+  const [generation, setGeneration] = useState(0);
+  const reload = useCallback(() => setGeneration((g) => g + 1), []);
+
+  useEffect(() => {
+    let current = true;
+    call('backups.get', { serverId })
+      .then(async (next) => {
+        if (!current) return;
+        setOverview(next);
+        setError(null);
+        if (!next.target) return;
+        try {
+          const list = await call('backups.snapshots', { serverId });
+          if (current) {
+            setSnapshots(list);
+            setSnapshotsError(null);
+          }
+        } catch (err) {
+          if (current) setSnapshotsError(toErrorInfo(err));
+        }
+      })
+      .catch((err: unknown) => current && setError(toErrorInfo(err)));
+    return () => {
+      current = false;
+    };
+  }, [serverId, generation]);
+  useBackupsChanged(serverId, reload);
+  const job = useJob(jobId, reload);
+  const busy = job?.state === 'running';
+
+  const start = async (name: 'backups.backupNow' | 'backups.verify') => {
+    setActionError(null);
+    try {
+      const { jobId: id } = await call(name, { serverId });
+      setJobId(id);
+    } catch (err) {
+      setActionError(toErrorInfo(err));
+    }
+  };
+
+  if (error) {
+    return (
+      <ErrorMessage error={error} title="Could not load the backup settings.">
+        <button type="button" className="button" onClick={reload}>
+          Try again
+        </button>
+      </ErrorMessage>
+    );
+  }
+  if (!overview) return <p className="muted">Loading backups…</p>;
+  const status = overview.status;
+
+  return (
+    <div className="backups">
+      <section className="card" aria-labelledby={`${serverId}-status`}>
+        <h2 id={`${serverId}-status`} className="subheading">
+          Status
+        </h2>
+        {!overview.target ? (
+          <p>No backups yet: set up where they go below. Backups are encrypted on the server before they leave it.</p>
+        ) : (
+          <dl className="facts">
+            <div>
+              <dt>Last backup</dt>
+              <dd>{status?.lastSuccess ? `${formatDateTime(status.lastSuccess.at)} (${status.lastSuccess.accounts} accounts, ${formatBytes(status.lastSuccess.bytesAdded)} new)` : 'Never'}</dd>
+            </div>
+            <div>
+              <dt>Next run</dt>
+              <dd>{overview.nextRun ? formatDateTime(overview.nextRun) : `Daily on the server (${overview.schedule.onCalendar})`}</dd>
+            </div>
+          </dl>
+        )}
+        {status?.failing && status.lastError ? (
+          <div className="error-box" role="alert">
+            <p className="error-title">The last backup failed ({formatDateTime(status.lastError.at)}).</p>
+            <p className="error-message">{status.lastError.message}</p>
+          </div>
+        ) : null}
+        <p className="muted small">{overview.note}</p>
+        {overview.target ? (
+          <div className="actions">
+            <button type="button" className="button button-primary" disabled={busy} onClick={() => void start('backups.backupNow')}>
+              Back up now
+            </button>
+            <button type="button" className="button" disabled={busy || !snapshots?.length} onClick={() => void start('backups.verify')}>
+              Verify
+            </button>
+          </div>
+        ) : null}
+        {actionError ? <ErrorMessage error={actionError} /> : null}
+        {job ? (
+          <div className="backup-job">
+            {job.state === 'running' ? (
+              <ProgressBar value={job.progress} label={job.title} step={job.step} />
+            ) : job.state === 'succeeded' ? (
+              <p role="status">{job.title}: done. {job.step}</p>
+            ) : job.error ? (
+              <ErrorMessage error={job.error} title={`${job.title} failed.`} />
+            ) : (
+              <p role="status">
+                {job.title}: {job.state}.
+              </p>
+            )}
+            <a href={routeHref({ screen: 'jobs', jobId: job.id })}>Show the log</a>
+          </div>
+        ) : null}
+      </section>
+
+      {overview.target && snapshots ? (
+        <section className="card" aria-labelledby={`${serverId}-snapshots`}>
+          <h2 id={`${serverId}-snapshots`} className="subheading">
+            Snapshots
+          </h2>
+          <SnapshotTable serverId={serverId} serverName={serverName} snapshots={snapshots} disabled={busy} onJob={setJobId} />
+          <p className="note">Single account restore is not available yet: a restore puts the whole server back to the snapshot.</p>
+        </section>
+      ) : null}
+      {snapshotsError ? <ErrorMessage error={snapshotsError} title="Could not list the snapshots." /> : null}
+
+      <TargetForm serverId={serverId} overview={overview} onSaved={setOverview} />
+    </div>
+  );
+}
+
+function SnapshotTable({
+  serverId,
+  serverName,
+  snapshots,
+  disabled,
+  onJob,
+}: {
+  serverId: string;
+  serverName: string;
+  snapshots: Snapshot[];
+  disabled: boolean;
+  onJob: (jobId: string) => void;
+}) {
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  if (snapshots.length === 0) return <p>No snapshots yet. Press “Back up now” to take the first one.</p>;
+  const download = async (id: string) => {
+    setError(null);
+    try {
+      onJob((await call('backups.download', { serverId, snapshotId: id })).jobId);
+    } catch (err) {
+      setError(toErrorInfo(err));
+    }
+  };
+  return (
+    <>
+      <table className="jobs-table snapshots-table">
+        <caption className="visually-hidden">Snapshots, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Taken</th>
+            <th scope="col">Kind</th>
+            <th scope="col">Accounts</th>
+            <th scope="col">Records</th>
+            <th scope="col">Size</th>
+            <th scope="col">Added</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {snapshots.map((s) => (
+            <tr key={s.id}>
+              <th scope="row">
+                {formatDateTime(s.time)} <span className="mono muted">{s.shortId}</span>
+              </th>
+              <td>{s.kind === 'pre-restore' ? 'Safety (before a restore)' : s.kind === 'manual' ? 'Back up now' : 'Scheduled'}</td>
+              <td>{s.accounts ?? '—'}</td>
+              <td>{s.records ?? '—'}</td>
+              <td>{formatBytes(s.size)}</td>
+              <td>{formatBytes(s.bytesAdded)}</td>
+              <td className="actions">
+                <RestoreWizard serverId={serverId} serverName={serverName} snapshot={s} disabled={disabled} onJob={onJob} />
+                <button type="button" className="button" disabled={disabled} onClick={() => void download(s.id)} aria-label={`Download snapshot ${s.shortId} to this computer`}>
+                  Download
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {error ? <ErrorMessage error={error} /> : null}
+    </>
+  );
+}
