@@ -11,9 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HearthApp } from '../src/core/app.ts';
 import type { KeyringSecretStore } from '../src/core/secrets/index.ts';
 import { secretAccount } from '../src/core/secrets/secret-store.ts';
-import type { CallName, CallOutput } from '../src/shared/contract/index.ts';
-import type { ErrorInfo } from '../src/shared/errors.ts';
 import { startTestApp } from './support/app.ts';
+import { contractCalls } from './support/calls.ts';
 import { startTestServer, testServerUnavailable, type TestServer } from './support/test-server.ts';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'official-install');
@@ -29,16 +28,7 @@ describe.skipIf(testServerUnavailable())('adopt a server installed with the offi
     rotation: randomBytes(32).toString('hex'),
   };
 
-  async function call<C extends CallName>(name: C, input: unknown): Promise<CallOutput<C>> {
-    const reply = await app.dispatch(name, input);
-    if (!reply.ok) throw Object.assign(new Error(reply.error.message), reply.error);
-    return reply.result as CallOutput<C>;
-  }
-  async function failure(name: CallName, input: unknown): Promise<ErrorInfo> {
-    const reply = await app.dispatch(name, input);
-    if (reply.ok) throw new Error(`${name} succeeded but should have failed`);
-    return reply.error;
-  }
+  const { call, failure } = contractCalls(() => app);
 
   beforeAll(async () => {
     server = await startTestServer();

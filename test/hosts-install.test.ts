@@ -14,9 +14,9 @@ import { serverFetch } from '../src/core/hosts/https-probe.ts';
 import { systemResolver } from '../src/core/hosts/resolve.ts';
 import type { KeyringSecretStore } from '../src/core/secrets/index.ts';
 import { PDS_SECRET_NAMES, secretAccount } from '../src/core/secrets/secret-store.ts';
-import type { CallName, CallOutput, JobDetail } from '../src/shared/contract/index.ts';
-import type { ErrorInfo } from '../src/shared/errors.ts';
+import type { JobDetail } from '../src/shared/contract/index.ts';
 import { startTestApp } from './support/app.ts';
+import { contractCalls } from './support/calls.ts';
 import { freePort, startPlc } from './support/plc.ts';
 import { startTestServer, testServerUnavailable, type TestServer } from './support/test-server.ts';
 
@@ -37,16 +37,7 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
   let serverId: string;
   let ports: { httpsPort: number; httpPort: number; pdsPort: number; caddyAdminPort: number };
 
-  async function call<C extends CallName>(name: C, input: unknown): Promise<CallOutput<C>> {
-    const reply = await app.dispatch(name, input);
-    if (!reply.ok) throw Object.assign(new Error(reply.error.message), reply.error);
-    return reply.result as CallOutput<C>;
-  }
-  async function failure(name: CallName, input: unknown): Promise<ErrorInfo> {
-    const reply = await app.dispatch(name, input);
-    if (reply.ok) throw new Error(`${name} succeeded but should have failed`);
-    return reply.error;
-  }
+  const { call, failure } = contractCalls(() => app);
   async function finished(jobId: string, timeoutMs = 600_000): Promise<JobDetail> {
     const until = Date.now() + timeoutMs;
     for (;;) {

@@ -31,17 +31,9 @@ export interface HostManagerOptions {
   resolve?: ResolveAddresses;
 }
 
-export interface InstallRequest {
-  hostname: string;
-  tlsMode: 'acme' | 'internal';
-  email?: string;
-  httpsPort: number;
-  httpPort: number;
-  pdsPort: number;
-  caddyAdminPort?: number;
-  plcUrl?: string;
-  pdsVersion?: string;
-}
+/** What the user chose; the rest of the plan has defaults. */
+export type InstallRequest = Pick<InstallPlan, 'hostname' | 'tlsMode' | 'email' | 'httpsPort' | 'httpPort' | 'pdsPort'> &
+  Partial<Pick<InstallPlan, 'caddyAdminPort' | 'plcUrl' | 'pdsVersion'>>;
 
 /**
  * Servers Hearth reaches over SSH: their keys (keychain), pinned host keys (config), one live
