@@ -40,7 +40,8 @@ export function sandboxBackupHost(opts: { dataDir: string; sandbox: Sandbox; nam
         await sandbox.start(ctx);
       },
     },
-    note: 'Backups of the sandbox run from this computer while Hearth is open (there is no timer here); a real server backs itself up on schedule.',
+    note: 'The sandbox has no timer: its backups run when you press “Back up now”. A real server backs itself up on schedule, even while this computer is off.',
+    scheduled: false,
   };
 }
 
@@ -81,6 +82,7 @@ export function sshBackupHost(opts: {
     fetch: opts.fetch,
     pds: { stop: (ctx) => systemctl('stop', ctx), start: (ctx) => systemctl('start', ctx) },
     note: 'Backups run on the server on schedule (a systemd timer), also while this computer is off.',
+    scheduled: true,
     async install(ctx) {
       const ssh = opts.session;
       await ssh.run('command -v restic >/dev/null && command -v sqlite3 >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq restic sqlite3 curl)', {

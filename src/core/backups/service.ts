@@ -57,6 +57,8 @@ export interface BackupHost {
   pds: PdsControl;
   /** Plain words for the screen about how backups run there. */
   note: string;
+  /** Whether a timer on the server runs backups by itself. */
+  scheduled: boolean;
 }
 
 const StoredServer = z.object({ target: BackupTargetFields, schedule: BackupSchedule });
@@ -125,6 +127,7 @@ export class BackupService {
       target: stored ? { ...stored.target, hasSecret } : null,
       schedule: stored?.schedule ?? DEFAULT_SCHEDULE,
       status: stored ? await this.status(host) : null,
+      scheduled: host.scheduled,
       nextRun: null,
       note: host.note,
     };

@@ -39,7 +39,9 @@ export const BackupOverview = z.object({
   target: BackupTargetFields.extend({ hasSecret: z.boolean() }).nullable(),
   schedule: BackupSchedule,
   status: BackupRunStatus.nullable(),
-  /** When the timer fires next (servers with systemd); null for the sandbox, which has none. */
+  /** Whether backups run by themselves there (a systemd timer); the sandbox has none. */
+  scheduled: z.boolean(),
+  /** When the timer fires next, when known. */
   nextRun: z.string().nullable(),
   /** Plain words about how backups run on this server. */
   note: z.string(),

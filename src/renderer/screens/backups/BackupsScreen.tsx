@@ -123,11 +123,21 @@ function ServerBackups({ serverId, serverName }: { serverId: string; serverName:
           <dl className="facts">
             <div>
               <dt>Last backup</dt>
-              <dd>{status?.lastSuccess ? `${formatDateTime(status.lastSuccess.at)} (${status.lastSuccess.accounts} accounts, ${formatBytes(status.lastSuccess.bytesAdded)} new)` : 'Never'}</dd>
+              <dd>
+                {status?.lastSuccess
+                  ? `${formatDateTime(status.lastSuccess.at)} (${status.lastSuccess.accounts} ${status.lastSuccess.accounts === 1 ? 'account' : 'accounts'}, ${formatBytes(status.lastSuccess.bytesAdded)} new)`
+                  : 'Never'}
+              </dd>
             </div>
             <div>
               <dt>Next run</dt>
-              <dd>{overview.nextRun ? formatDateTime(overview.nextRun) : `Daily on the server (${overview.schedule.onCalendar})`}</dd>
+              <dd>
+                {!overview.scheduled
+                  ? 'When you press “Back up now”'
+                  : overview.nextRun
+                    ? formatDateTime(overview.nextRun)
+                    : `On the server’s timer (${overview.schedule.onCalendar})`}
+              </dd>
             </div>
           </dl>
         )}
@@ -154,7 +164,7 @@ function ServerBackups({ serverId, serverName }: { serverId: string; serverName:
             {job.state === 'running' ? (
               <ProgressBar value={job.progress} label={job.title} step={job.step} />
             ) : job.state === 'succeeded' ? (
-              <p role="status">{job.title}: done. {job.step}</p>
+              <p role="status">{job.title}: done.</p>
             ) : job.error ? (
               <ErrorMessage error={job.error} title={`${job.title} failed.`} />
             ) : (
