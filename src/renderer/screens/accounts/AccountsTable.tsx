@@ -6,14 +6,14 @@ import { STATUS_LABEL, type SortKey, type SortOrder } from './filter.ts';
 
 const ROW_HEIGHT = 44;
 
-const COLUMNS: { key: SortKey | null; label: string }[] = [
+const COLUMNS: { key: SortKey | null; label: string; counts?: true }[] = [
   { key: 'handle', label: 'Handle' },
   { key: 'did', label: 'DID' },
   { key: 'email', label: 'Email' },
   { key: 'createdAt', label: 'Created' },
   { key: 'status', label: 'Status' },
-  { key: null, label: 'Records' },
-  { key: null, label: 'Blobs' },
+  { key: null, label: 'Records', counts: true },
+  { key: null, label: 'Blobs', counts: true },
 ];
 
 /**
@@ -46,6 +46,9 @@ export function AccountsTable({
     overscan: 8,
   });
   const items = virtualizer.getVirtualItems();
+  // Record and blob counts only show when the server reports them (a PDS's API does not).
+  const counts = rows.some((r) => r.records !== null || r.blobsBytes !== null);
+  const rowClass = counts ? 'acct-row acct-row-counts' : 'acct-row';
 
   // For the benchmark: when the first rows of a new list have been painted (the frame after
   // the commit, then the task after that frame).
@@ -59,8 +62,8 @@ export function AccountsTable({
   return (
     <div role="table" aria-label="Accounts" aria-rowcount={rows.length + 1} className="acct-table">
       <div role="rowgroup" className="acct-head">
-        <div role="row" aria-rowindex={1} className="acct-row acct-row-head">
-          {COLUMNS.map((column) => {
+        <div role="row" aria-rowindex={1} className={`${rowClass} acct-row-head`}>
+          {COLUMNS.filter((column) => counts || !column.counts).map((column) => {
             const sorted = column.key !== null && order.key === column.key;
             return (
               <div key={column.label} role="columnheader" aria-sort={sorted ? order.direction : undefined} className="acct-cell">
@@ -95,7 +98,7 @@ export function AccountsTable({
                   aria-rowindex={item.index + 2}
                   aria-selected={selected === account.did}
                   data-account-row=""
-                  className={`acct-row acct-row-body${selected === account.did ? ' acct-row-selected' : ''}`}
+                  className={`${rowClass} acct-row-body${selected === account.did ? ' acct-row-selected' : ''}`}
                   style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
                 >
                   <div role="cell" className="acct-cell">
@@ -115,12 +118,16 @@ export function AccountsTable({
                   <div role="cell" className="acct-cell">
                     <span className={`badge acct-status-${account.status}`}>{STATUS_LABEL[account.status]}</span>
                   </div>
-                  <div role="cell" className="acct-cell">
-                    {account.records ?? '—'}
-                  </div>
-                  <div role="cell" className="acct-cell">
-                    {account.blobsBytes === null ? '—' : formatBytes(account.blobsBytes)}
-                  </div>
+                  {counts ? (
+                    <>
+                      <div role="cell" className="acct-cell">
+                        {account.records ?? '—'}
+                      </div>
+                      <div role="cell" className="acct-cell">
+                        {account.blobsBytes === null ? '—' : formatBytes(account.blobsBytes)}
+                      </div>
+                    </>
+                  ) : null}
                 </div>
               );
             })}
