@@ -44,6 +44,12 @@ swapped_items() {
   done | sort -u
 }
 
+# Moves one swapped item (a name relative to a data dir) from one dir to another.
+move_item() {
+  mkdir -p "$(dirname "$2/$3")"
+  mv "$1/$3" "$2/$3"
+}
+
 prepare() {
   [ -n "$snapshot" ] || die "which snapshot? (hearth-restore.sh prepare SNAPSHOT)"
   if [ -e "$BEFORE_DIR" ]; then die "an earlier restore did not finish: run 'hearth-restore.sh rollback' (or 'finish') first"; fi
@@ -83,17 +89,16 @@ swap() {
   mkdir -p "$BEFORE_DIR"
   echo swapping >"$STATE_FILE"
   local name
-  while IFS= read -r name; do
-    mkdir -p "$(dirname "$BEFORE_DIR/$name")"
-    mv "$PDS_DATA_DIR/$name" "$BEFORE_DIR/$name"
-  done < <(swapped_items "$PDS_DATA_DIR")
+  while IFS= read -r name; do move_item "$PDS_DATA_DIR" "$BEFORE_DIR" "$name"; done < <(swapped_items "$PDS_DATA_DIR")
   if [ "$blobs_inside" = 0 ] && [ -d "$WORK_DIR/blobs" ]; then
-    [ -e "$PDS_BLOBS_DIR" ] && mv "$PDS_BLOBS_DIR" "$BEFORE_DIR/.outside-blobs"
+    if [ -e "$PDS_BLOBS_DIR" ]; then mv "$PDS_BLOBS_DIR" "$BEFORE_DIR/.outside-blobs"; fi
+    echo "$PDS_BLOBS_DIR" >>"$WORK_DIR/moved-in"
     mv "$WORK_DIR/blobs" "$PDS_BLOBS_DIR"
   fi
   while IFS= read -r name; do
-    mkdir -p "$(dirname "$PDS_DATA_DIR/$name")"
-    mv "$NEW_DIR/$name" "$PDS_DATA_DIR/$name"
+    # Recorded first: a rollback after a crash right here moves out only what came from the snapshot.
+    echo "$PDS_DATA_DIR/$name" >>"$WORK_DIR/moved-in"
+    move_item "$NEW_DIR" "$PDS_DATA_DIR" "$name"
   done < <(swapped_items "$NEW_DIR")
   # A fresh server (disaster recovery) has no pds.env yet: take the snapshot's.
   if [ ! -f "$PDS_ENV_FILE" ] && [ -f "$WORK_DIR/pds.env" ]; then cp -p "$WORK_DIR/pds.env" "$PDS_ENV_FILE"; fi
@@ -111,22 +116,20 @@ rollback() {
     return 0
   fi
   progress 0.8 "Rolling back to the data from before the restore"
-  local discard="$WORK_DIR/discard" name
+  local discard="$WORK_DIR/discard" path name n=0
   mkdir -p "$discard"
-  # What is in the data dir now is the restored data: out of the way first, then the originals back.
-  while IFS= read -r name; do
-    mkdir -p "$(dirname "$discard/$name")"
-    mv "$PDS_DATA_DIR/$name" "$discard/$name"
-  done < <(swapped_items "$PDS_DATA_DIR")
-  if [ -e "$BEFORE_DIR/.outside-blobs" ]; then
-    [ -e "$PDS_BLOBS_DIR" ] && mv "$PDS_BLOBS_DIR" "$discard/.outside-blobs"
-    mv "$BEFORE_DIR/.outside-blobs" "$PDS_BLOBS_DIR"
+  # Out of the way first: only what the swap brought in from the snapshot (live files it had not
+  # reached yet stay where they are); then the originals back, the very same files.
+  if [ -f "$WORK_DIR/moved-in" ]; then
+    while IFS= read -r path; do
+      n=$((n + 1))
+      if [ -e "$path" ]; then mv "$path" "$discard/$n"; fi
+    done <"$WORK_DIR/moved-in"
   fi
-  while IFS= read -r name; do
-    mkdir -p "$(dirname "$PDS_DATA_DIR/$name")"
-    mv "$BEFORE_DIR/$name" "$PDS_DATA_DIR/$name"
-  done < <(swapped_items "$BEFORE_DIR")
-  rmdir "$BEFORE_DIR" 2>/dev/null || rm -rf "$BEFORE_DIR"
+  if [ -e "$BEFORE_DIR/.outside-blobs" ]; then mv "$BEFORE_DIR/.outside-blobs" "$PDS_BLOBS_DIR"; fi
+  while IFS= read -r name; do move_item "$BEFORE_DIR" "$PDS_DATA_DIR" "$name"; done < <(swapped_items "$BEFORE_DIR")
+  # Empty by now; if not, stop here rather than delete anything of the original data.
+  rmdir "$BEFORE_DIR"
   rm -rf "$WORK_DIR"
   rm -f "$STATE_FILE"
   printf 'result {"ok":true,"rolledBack":true,"state":"%s"}\n' "$state"
