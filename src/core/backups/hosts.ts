@@ -83,6 +83,11 @@ export function sshBackupHost(opts: {
     pds: { stop: (ctx) => systemctl('stop', ctx), start: (ctx) => systemctl('start', ctx) },
     note: 'Backups run on the server on schedule (a systemd timer), also while this computer is off.',
     scheduled: true,
+    async nextRun() {
+      const { code, stdout } = await opts.session.exec('systemctl show hearth-backup.timer --property=NextElapseUSecRealtime --value', { quiet: true });
+      const when = new Date(stdout.trim().replace(/^[A-Za-z]{3} /, ''));
+      return code === 0 && !Number.isNaN(when.getTime()) ? when.toISOString() : null;
+    },
     async install(ctx) {
       const ssh = opts.session;
       await ssh.run('command -v restic >/dev/null && command -v sqlite3 >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq restic sqlite3 curl)', {

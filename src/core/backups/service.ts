@@ -59,6 +59,8 @@ export interface BackupHost {
   note: string;
   /** Whether a timer on the server runs backups by itself. */
   scheduled: boolean;
+  /** When that timer fires next, if the server can say. */
+  nextRun?: () => Promise<string | null>;
 }
 
 const StoredServer = z.object({ target: BackupTargetFields, schedule: BackupSchedule });
@@ -128,7 +130,7 @@ export class BackupService {
       schedule: stored?.schedule ?? DEFAULT_SCHEDULE,
       status: stored ? await this.status(host) : null,
       scheduled: host.scheduled,
-      nextRun: null,
+      nextRun: stored && host.nextRun ? await host.nextRun().catch(() => null) : null,
       note: host.note,
     };
   }
