@@ -89,11 +89,13 @@ describe('accounts in browser mode on the sandbox', () => {
     });
     const rt = new RichText({ text: hostile.text });
     const start = Buffer.from(hostile.text).indexOf('javascript:');
-    await agent.post({
+    const post = await agent.post({
       text: rt.text,
       facets: [{ index: { byteStart: start, byteEnd: start + 'javascript:window.__pwned=2'.length }, features: [{ $type: 'app.bsky.richtext.facet#link', uri: 'javascript:window.__pwned=2' }] }],
       createdAt: new Date().toISOString(),
     });
+    // A like points at the post: the record browser links one to the other.
+    await agent.like(post.uri, post.cid);
   });
 
   it('lists the accounts of the sandbox', async () => {
@@ -213,6 +215,16 @@ describe('accounts in browser mode on the sandbox', () => {
     }));
     expect(page_).toEqual({ pwned: null, images: 0, scripts: 0, jsLinks: 0, bold: 0 });
     expect(dialogs).toEqual([]);
+  });
+
+  it("follows a record's reference to the record it points at", async () => {
+    const detail = page.getByRole('region', { name: hostile.handle });
+    await detail.getByRole('button', { name: 'app.bsky.feed.like' }).click();
+    await detail.getByRole('list', { name: 'Records in app.bsky.feed.like' }).getByRole('button').first().click();
+    const link = detail.getByRole('button', { name: /"at:\/\/did:plc:[a-z0-9]+\/app\.bsky\.feed\.post\// });
+    await expect.poll(() => link.isVisible(), { timeout: 10_000 }).toBe(true);
+    await link.click();
+    await expect.poll(async () => (await detail.getByLabel(/^Record at:\/\/.*app\.bsky\.feed\.post/).textContent()) ?? '', { timeout: 10_000 }).toContain('"$type": "app.bsky.feed.post"');
   });
 
   it('deletes the account only after its handle is typed', async () => {
