@@ -81,8 +81,8 @@ clear_stale_locks() {
   while IFS= read -r id; do
     [ -n "$id" ] || continue
     lock="$(restic_ cat lock "$id" 2>/dev/null || true)"
-    host="$(printf '%s' "$lock" | sed -n 's/.*"hostname":"\([^"]*\)".*/\1/p')"
-    pid="$(printf '%s' "$lock" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')"
+    host="$(printf '%s' "$lock" | sed -n 's/.*"hostname": *"\([^"]*\)".*/\1/p')"
+    pid="$(printf '%s' "$lock" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')"
     if [ "$host" != "$this" ] || [ -z "$pid" ]; then
       foreign=1
       continue

@@ -133,13 +133,18 @@ rm -rf "$STAGING_DIR"
 
 if [ "$forget" = 1 ]; then
   progress 0.85 "Applying retention"
-  if ! restic_ forget --prune --tag hearth --group-by host \
+  # Forgetting is cheap; pruning (repacking the data no snapshot uses) is not: once a week.
+  prune=()
+  last_prune="$(cat "$HEARTH_STATE_DIR/last-prune" 2>/dev/null || echo 0)"
+  if [ $(($(date +%s) - last_prune)) -ge $((${HEARTH_PRUNE_EVERY_DAYS:-7} * 86400)) ]; then prune=(--prune); fi
+  if ! restic_ forget "${prune[@]}" --tag hearth --group-by host \
     --keep-daily "${HEARTH_KEEP_DAILY:-7}" --keep-weekly "${HEARTH_KEEP_WEEKLY:-4}" --keep-monthly "${HEARTH_KEEP_MONTHLY:-12}" \
     --keep-last "${HEARTH_KEEP_LAST:-10}" --keep-tag kind=pre-restore >/dev/null 2>"$errfile"; then
     # The snapshot is safe; say that retention failed without hiding the success.
     write_status true 0 "" "$snapshot" "${added:-0}" "$accounts" "$records"
     fail "Snapshot $snapshot saved, but removing old snapshots failed"
   fi
+  if [ "${#prune[@]}" -gt 0 ]; then date +%s >"$HEARTH_STATE_DIR/last-prune"; fi
 fi
 
 write_status true 0 "" "$snapshot" "${added:-0}" "$accounts" "$records"
