@@ -1,0 +1,118 @@
+/**
+ * Backups of a 100-account PDS (the sandbox's real PDS, real restic, the local S3 server), measured
+ * against what people do by hand today, in the same run:
+ *   1. after 1 % of the records changed: Hearth's incremental backup vs a full `sqlite3 .backup` of
+ *      every database + tar + gzip + upload of the archive. Goal ≤ 0.2× the time, ≤ 0.05× the bytes.
+ *   2. restoring the snapshot (restic restore) vs downloading the same archive. Goal ≤ 1.5×.
+ * Needs the keychain session (scripts/with-keyring.sh node scripts/bench.mjs backup).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { AtpAgent } from '@atproto/api';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { BackupService, s3ClientFor, sandboxBackupHost } from '../src/core/backups/index.ts';
+import type { JobContext } from '../src/core/jobs/job-context.ts';
+import { Redactor } from '../src/core/log/redact.ts';
+import { Sandbox } from '../src/core/sandbox/index.ts';
+import { KeyringSecretStore } from '../src/core/secrets/keyring-store.ts';
+import { startS3Server } from '../test/support/s3-server.ts';
+
+const ACCOUNTS = 100;
+const POSTS_PER_ACCOUNT = 10;
+/** Images dominate a real PDS's storage (see the reference guides): some posts carry one. */
+const IMAGES_PER_ACCOUNT = 3;
+const IMAGE_BYTES = 150_000;
+const run = promisify(execFile);
+const ctx: JobContext = { id: 'bench', signal: new AbortController().signal, progress: () => undefined, log: () => undefined };
+const time = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+  const t0 = performance.now();
+  const value = await fn();
+  return [value, performance.now() - t0];
+};
+const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MB`;
+
+const dataDir = await mkdtemp(join(tmpdir(), 'hearth-bench-backup-'));
+const s3 = await startS3Server();
+const redactor = new Redactor();
+const store = new KeyringSecretStore({ service: `hearth-bench-${randomUUID()}`, redactor });
+const sandbox = new Sandbox({ dataDir, secrets: store, redactor });
+try {
+  const { pdsUrl } = await sandbox.start(ctx);
+  console.log(`Filling the PDS: ${ACCOUNTS} accounts × ${POSTS_PER_ACCOUNT} posts, ${IMAGES_PER_ACCOUNT} of them with a ${IMAGE_BYTES / 1000} KB image…`);
+  const agents: AtpAgent[] = [];
+  for (let i = 0; i < ACCOUNTS; i++) {
+    const agent = new AtpAgent({ service: pdsUrl });
+    await agent.createAccount({ handle: `bench${i}.test`, email: `b${i}@example.com`, password: `pw-${randomUUID()}` });
+    for (let p = 0; p < POSTS_PER_ACCOUNT; p++) {
+      if (p < IMAGES_PER_ACCOUNT) {
+        const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(IMAGE_BYTES)]);
+        const blob = await agent.uploadBlob(png, { encoding: 'image/png' });
+        await agent.post({ text: `picture ${p} of account ${i}`, embed: { $type: 'app.bsky.embed.images', images: [{ image: blob.data.blob, alt: '' }] } });
+      } else {
+        await agent.post({ text: `post ${p} of account ${i}: ${randomUUID()} ${'lorem ipsum '.repeat(10)}` });
+      }
+    }
+    agents.push(agent);
+  }
+  const service = new BackupService({ dataDir, secrets: store, redactor });
+  const host = sandboxBackupHost({ dataDir, sandbox, name: 'bench' });
+  const target = { endpoint: s3.endpoint, region: s3.region, bucket: 'hearth-backups', prefix: 'bench', pathStyle: true, accessKeyId: s3.accessKeyId };
+  await service.configure(host, target, s3.secretAccessKey, { onCalendar: '*-*-* 03:30:00', keepDaily: 7, keepWeekly: 4, keepMonthly: 12 });
+  const [, firstMs] = await time(() => service.backup(host, ctx));
+
+  // 1 % of the records change.
+  const changes = Math.ceil((ACCOUNTS * POSTS_PER_ACCOUNT) / 100);
+  for (let i = 0; i < changes; i++) await agents[(i * 7) % ACCOUNTS]!.post({ text: `changed ${randomUUID()}` });
+
+  const [incremental, incrementalMs] = await time(() => service.backup(host, ctx));
+  const incrementalBytes = Number(incremental.bytesAdded);
+
+  // Baseline, by hand: sqlite3 .backup of every database + keys + blobs, tar + gzip, upload.
+  const client = s3ClientFor(target, s3.secretAccessKey);
+  const work = join(dataDir, 'by-hand');
+  const [archiveBytes, fullMs] = await time(async () => {
+    const stage = join(work, 'stage');
+    for (const entry of await readdir(sandbox.paths.pdsData, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const from = join(entry.parentPath, entry.name);
+      const rel = relative(sandbox.paths.pdsData, from);
+      if (/-(wal|shm)$/.test(rel) || rel.startsWith('tmp')) continue;
+      await mkdir(dirname(join(stage, rel)), { recursive: true });
+      if (rel.endsWith('.sqlite')) await run('sqlite3', [from, `.backup '${join(stage, rel)}'`]);
+      else await copyFile(from, join(stage, rel));
+    }
+    const archive = join(work, 'pds.tar.gz');
+    await run('tar', ['czf', archive, '-C', stage, '.']);
+    await client.send(new PutObjectCommand({ Bucket: 'hearth-backups', Key: 'by-hand/pds.tar.gz', Body: await readFile(archive) }));
+    return (await stat(archive)).size;
+  });
+
+  // Restore: restic restore of the snapshot vs downloading the archive.
+  const access = await service.resticAccess('sandbox');
+  const [, restoreMs] = await time(() =>
+    run('restic', [...access.options, 'restore', 'latest', '--target', join(work, 'restored')], { env: { ...process.env, ...access.env, RESTIC_REPOSITORY: access.repository } }),
+  );
+  const [, downloadMs] = await time(async () => {
+    const got = await client.send(new GetObjectCommand({ Bucket: 'hearth-backups', Key: 'by-hand/pds.tar.gz' }));
+    await writeFile(join(work, 'downloaded.tar.gz'), await got.Body!.transformToByteArray());
+  });
+  client.destroy();
+
+  console.log(`first Hearth backup (everything):             ${fmt(firstMs)}`);
+  console.log(`Hearth incremental backup after 1 % changed:   ${fmt(incrementalMs)}, ${mb(incrementalBytes)} uploaded`);
+  console.log(`by hand: .backup + tar + gzip + upload:        ${fmt(fullMs)}, ${mb(archiveBytes)} uploaded`);
+  const timeRatio = incrementalMs / fullMs;
+  const byteRatio = incrementalBytes / archiveBytes;
+  console.log(`ratio time ${timeRatio.toFixed(3)}× (goal ≤ 0.2×), bytes ${byteRatio.toFixed(3)}× (goal ≤ 0.05×)`);
+  console.log(`restore (restic restore): ${fmt(restoreMs)}; download of the archive: ${fmt(downloadMs)}`);
+  console.log(`ratio ${(restoreMs / downloadMs).toFixed(2)}× (goal ≤ 1.5×)`);
+} finally {
+  await sandbox.remove().catch(() => undefined);
+  await s3.close();
+  await rm(dataDir, { recursive: true, force: true });
+}
