@@ -18,6 +18,7 @@ import type { JobDetail } from '../src/shared/contract/index.ts';
 import { startTestApp } from './support/app.ts';
 import { contractCalls } from './support/calls.ts';
 import { freePort, startPlc } from './support/plc.ts';
+import { startSmtpSink } from './support/smtp-sink.ts';
 import { startTestServer, testServerUnavailable, type TestServer } from './support/test-server.ts';
 
 const unavailable = testServerUnavailable();
@@ -200,6 +201,32 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
     expect(job.state).toBe('succeeded');
     expect(job.log.map((l) => l.message)).toEqual(expect.arrayContaining(['Settings already up to date.', 'PDS 0.5.35 already installed.', 'pds already running with this configuration.']));
     expect((await server.exec('stat -c %Y /pds/pds.env /etc/caddy/Caddyfile /etc/systemd/system/pds.service; pgrep -u pds')).stdout).toBe(before.stdout);
+  }, 900_000);
+
+  it('sets up outgoing mail and sends a test email from the server; the mail password stays in the keychain', async () => {
+    const sink = await startSmtpSink();
+    try {
+      const smtpUrl = `smtp://pds-mailer:mail-password-77@127.0.0.1:${sink.port}`;
+      const job = await finished((await call('hosts.install', { ...installInput(), smtpUrl, emailFrom: 'pds@hearth.test' })).jobId);
+      expect(job.state).toBe('succeeded');
+      const env = (await server.exec('cat /pds/pds.env')).stdout;
+      expect(env).toContain(`PDS_EMAIL_SMTP_URL=${smtpUrl}`);
+      expect(env).toContain('PDS_EMAIL_FROM_ADDRESS=pds@hearth.test');
+      expect(await secrets.get(secretAccount(serverId, 'smtp-url'))).toBe(smtpUrl);
+      expect(JSON.stringify(job)).not.toContain('mail-password-77');
+
+      const sent = await call('hosts.testEmail', { serverId, to: 'me@example.com' });
+      expect(sent.response).toMatch(/250/);
+      expect(sink.received).toHaveLength(1);
+      expect(sink.received[0]?.to).toEqual(['<me@example.com>']);
+      expect(sink.received[0]?.data).toContain('Subject: Test message from your PDS');
+    } finally {
+      await sink.close();
+    }
+    // A mail server that is not there: a specific error with the port advice.
+    const unreachable = await failure('hosts.testEmail', { serverId, to: 'me@example.com' });
+    expect(unreachable.code).toBe('NETWORK');
+    expect(unreachable.hint).toMatch(/465.*587.*2525/);
   }, 900_000);
 
   it('shows host health: CPU, memory, disk, services, certificate and response time', async () => {

@@ -11,8 +11,9 @@ import { assertAdoptable, detectInstall } from './adopt.ts';
 import { probeHostHealth } from './health.ts';
 import { installedVersion, latestVersion, upgradePds } from './upgrade.ts';
 import { serverFetch } from './https-probe.ts';
-import { resolvePdsSecrets } from './pds-secrets.ts';
-import { installPds, PDS_VERSION, pdsUrl, type InstallPlan } from './install.ts';
+import { parseEnvFile, resolvePdsSecrets } from './pds-secrets.ts';
+import { readHostResource } from './templates.ts';
+import { installPds, PDS_VERSION, pdsUrl, writeIfChanged, type InstallPlan } from './install.ts';
 import { assertPreflight, runPreflight } from './preflight.ts';
 import { systemResolver, type ResolveAddresses } from './resolve.ts';
 import { generateSshKey, SshSession } from './ssh/index.ts';
@@ -33,7 +34,9 @@ export interface HostManagerOptions {
 
 /** What the user chose; the rest of the plan has defaults. */
 export type InstallRequest = Pick<InstallPlan, 'hostname' | 'tlsMode' | 'email' | 'httpsPort' | 'httpPort' | 'pdsPort'> &
-  Partial<Pick<InstallPlan, 'caddyAdminPort' | 'plcUrl' | 'pdsVersion'>>;
+  Partial<Pick<InstallPlan, 'caddyAdminPort' | 'plcUrl' | 'pdsVersion' | 'smtpUrl' | 'emailFrom'>>;
+
+export const SMTP_URL_SECRET = 'smtp-url';
 
 /**
  * Servers Hearth reaches over SSH: their keys (keychain), pinned host keys (config), one live
@@ -180,6 +183,7 @@ export class HostManager {
       // A private PLC means a private network: no public relay would crawl it.
       crawlers: request.plcUrl ? '' : 'https://bsky.network',
       pdsVersion: request.pdsVersion ?? server.install?.pdsVersion ?? PDS_VERSION,
+      ...(await this.#smtpSettings(serverId, request)),
     };
     const result = await installPds(
       ssh,
@@ -267,6 +271,30 @@ export class HostManager {
   /** fetch for this server's PDS: Hearth's resolver, and its internal CA when it has one. */
   async fetchFor(serverId: string): Promise<typeof fetch> {
     return serverFetch({ resolve: this.resolve, ca: await this.caCert(serverId) });
+  }
+
+  /** Mail settings: a new SMTP address goes to the keychain (it holds a password); otherwise the kept one. */
+  async #smtpSettings(serverId: string, request: InstallRequest): Promise<Pick<InstallPlan, 'smtpUrl' | 'emailFrom'>> {
+    if (request.smtpUrl) await this.#secrets.set(secretAccount(serverId, SMTP_URL_SECRET), request.smtpUrl);
+    const smtpUrl = request.smtpUrl ?? (await this.#secrets.get(secretAccount(serverId, SMTP_URL_SECRET)));
+    const emailFrom = request.emailFrom ?? (await this.session(serverId).then((ssh) => ssh.readFile('/pds/pds.env')).then((env) => (env ? parseEnvFile(env.toString('utf8')).get('PDS_EMAIL_FROM_ADDRESS') : undefined)));
+    return { ...(smtpUrl && { smtpUrl }), ...(emailFrom && { emailFrom }) };
+  }
+
+  async testEmail(serverId: string, to: string): Promise<{ response: string }> {
+    const ssh = await this.session(serverId);
+    await writeIfChanged(ssh, '/opt/hearth/share/send-test-email.mjs', await readHostResource('send-test-email.mjs'), 0o644);
+    // The address was validated as an email; quotes are dropped so it stays one shell word.
+    const recipient = `'${to.replace(/'/g, '')}'`;
+    const result = await ssh.exec(`set -a && . /pds/pds.env && set +a && /opt/hearth/node/bin/node /opt/hearth/share/send-test-email.mjs ${recipient}`, { quiet: true });
+    if (result.code !== 0) {
+      throw new HearthError(
+        'NETWORK',
+        result.stderr.trim().split('\n').pop() || 'The test email could not be sent.',
+        'Check the mail server address, user and password. If the server cannot reach it, try port 465 (smtps://), 587 or 2525: many hosting providers block port 25.',
+      );
+    }
+    return { response: result.stdout.trim().replace(/^Accepted by the mail server: /, '') };
   }
 
   /** The internal CA a server's Caddy signs with (internal TLS mode), or null: trusted for that server only. */

@@ -102,6 +102,12 @@ export const hostsCalls = {
         caddyAdminPort: Port.default(2019),
         /** The PLC directory; default https://plc.directory. */
         plcUrl: z.url().optional(),
+        /**
+         * Outgoing mail for sign-up and password-reset messages, e.g. smtps://user:pass@smtp.example.com:465
+         * (587 or 2525 if 465 is blocked; most providers block 25). Holds a password: kept in the keychain.
+         */
+        smtpUrl: z.string().regex(/^smtps?:\/\/\S+$/, 'a mail server address looks like smtps://user:password@smtp.example.com:465').optional(),
+        emailFrom: z.email().optional(),
       })
       .strict(),
     z.object({ jobId: JobId }),
@@ -127,6 +133,8 @@ export const hostsCalls = {
   'hosts.versions': call(z.object({ serverId: ServerId }).strict(), z.object({ installed: z.string().nullable(), latest: z.string() })),
   /** Snapshot → install → restart → health check; rolls back automatically on failure. */
   'hosts.upgrade': call(z.object({ serverId: ServerId, version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/) }).strict(), z.object({ jobId: JobId })),
+  /** Sends one message through the PDS's mail settings, from the server. */
+  'hosts.testEmail': call(z.object({ serverId: ServerId, to: z.email() }).strict(), z.object({ response: z.string() })),
   'hosts.health': call(z.object({ serverId: ServerId }).strict(), HostHealth),
   /** Removes the server from Hearth; its keychain entries stay unless deleteSecrets. */
   'hosts.forget': call(z.object({ serverId: ServerId, deleteSecrets: z.boolean().default(false) }).strict(), z.object({})),

@@ -32,6 +32,8 @@ export function ConnectServer() {
   const [tlsMode, setTlsMode] = useState<'acme' | 'internal'>('acme');
   const [email, setEmail] = useState('');
   const [advanced, setAdvanced] = useState({ httpsPort: '443', httpPort: '80', pdsPort: '3000', caddyAdminPort: '2019', plcUrl: '' });
+  const [mail, setMail] = useState({ smtpUrl: '', emailFrom: '', testTo: '' });
+  const [mailSent, setMailSent] = useState<string | null>(null);
   const [preflight, setPreflight] = useState<Preflight | null>(null);
   const [jobId, setJobId] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
@@ -98,6 +100,8 @@ export function ConnectServer() {
         pdsPort: Number(advanced.pdsPort),
         caddyAdminPort: Number(advanced.caddyAdminPort),
         ...(advanced.plcUrl.trim() && { plcUrl: advanced.plcUrl.trim() }),
+        ...(mail.smtpUrl.trim() && { smtpUrl: mail.smtpUrl.trim() }),
+        ...(mail.emailFrom.trim() && { emailFrom: mail.emailFrom.trim() }),
       });
       setJobId(id);
       void useJobsStore.getState().loadJob(id);
@@ -224,6 +228,18 @@ export function ConnectServer() {
                 </label>
               ))}
               <label>
+                Outgoing mail server (optional), e.g. smtps://user:password@smtp.example.com:465
+                <input type="password" autoComplete="off" value={mail.smtpUrl} onChange={(e) => setMail({ ...mail, smtpUrl: e.target.value })} disabled={Boolean(jobId)} />
+              </label>
+              <p className="muted small">
+                For sign-up and password-reset emails. Use port 465 (smtps://) or 587; 2525 if those are blocked. Most hosting providers block port 25. The
+                address holds a password: Hearth keeps it in the keychain.
+              </p>
+              <label>
+                Send emails from
+                <input type="email" value={mail.emailFrom} onChange={(e) => setMail({ ...mail, emailFrom: e.target.value })} disabled={Boolean(jobId)} />
+              </label>
+              <label>
                 PLC directory (empty: plc.directory)
                 <input value={advanced.plcUrl} onChange={(e) => setAdvanced({ ...advanced, plcUrl: e.target.value })} disabled={Boolean(jobId)} />
               </label>
@@ -269,6 +285,33 @@ export function ConnectServer() {
         <section className="panel" aria-labelledby="connect-install-title">
           <h2 id="connect-install-title">3. Install</h2>
           {job ? <JobOutcome job={job} progressLabel="Install progress" /> : <p className="muted">Starting…</p>}
+          {job?.state === 'succeeded' && mail.smtpUrl.trim() ? (
+            <form
+              className="connect-grid"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void attempt('mail', 'The test email was not sent.', async () => {
+                  if (!key) return;
+                  setMailSent((await call('hosts.testEmail', { serverId: key.serverId, to: mail.testTo.trim() })).response);
+                });
+              }}
+            >
+              <label>
+                Send a test email to
+                <input type="email" required value={mail.testTo} onChange={(e) => setMail({ ...mail, testTo: e.target.value })} />
+              </label>
+              <div className="actions">
+                <button type="submit" className="button" disabled={busy !== null}>
+                  Send a test email
+                </button>
+              </div>
+              {mailSent ? (
+                <p className="connect-ok" role="status">
+                  Sent: the mail server answered “{mailSent}”.
+                </p>
+              ) : null}
+            </form>
+          ) : null}
           {job?.state === 'succeeded' ? (
             <div className="actions">
               <button type="button" className="button button-primary" onClick={() => useUiStore.getState().navigate({ screen: 'servers' })}>
