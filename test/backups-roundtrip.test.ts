@@ -4,12 +4,15 @@
  * scripts/with-keyring.sh). Randomized data, backup, more writes and deletions, restore; then the
  * fault drills that can be run on this computer.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { AtpAgent } from '@atproto/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { downloadSnapshot } from '../src/core/backups/download.ts';
 import { BackupService, sandboxBackupHost, type BackupHost } from '../src/core/backups/index.ts';
 import type { JobContext } from '../src/core/jobs/job-context.ts';
 import { Redactor } from '../src/core/log/redact.ts';
@@ -191,6 +194,23 @@ describe('backups of a real PDS (sandbox) to S3 with restic', () => {
     const result = await service.verify(host, jobContext().ctx);
     expect(result).toMatchObject({ ok: true, accounts: accounts.length });
     expect(Number(result.databases)).toBeGreaterThanOrEqual(3 + accounts.length);
+  });
+
+  it('Download to this computer: an encrypted restic copy of the snapshot in the Downloads folder', async () => {
+    const downloads = join(dataDir, 'Downloads');
+    process.env.HEARTH_DOWNLOADS_DIR = downloads;
+    try {
+      const where = await downloadSnapshot(service, host, firstSnapshot, jobContext().ctx);
+      expect(where).toBe(join(downloads, 'hearth-backup-sandbox'));
+      const password = (await store.get('sandbox/restic-password'))!;
+      const { stdout } = await promisify(execFile)('restic', ['snapshots', '--json'], { env: { ...process.env, RESTIC_REPOSITORY: where, RESTIC_PASSWORD: password } });
+      // restic copy gives the copy its own id and remembers the original's.
+      expect((JSON.parse(stdout) as { original?: string }[]).map((s) => s.original?.slice(0, 8))).toContain(firstSnapshot.slice(0, 8));
+      // Encrypted: no account's handle appears in any file of the copy.
+      for (const file of await filesUnder(where)) expect((await readFile(file, 'latin1')).includes(accounts[0]!.handle)).toBe(false);
+    } finally {
+      delete process.env.HEARTH_DOWNLOADS_DIR;
+    }
   });
 
   it('restores the snapshot after more writes and deletions: heads, blobs, passwords and old sessions as at backup time', async () => {

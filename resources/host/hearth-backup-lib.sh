@@ -121,15 +121,23 @@ now_iso() {
   date -u +%Y-%m-%dT%H:%M:%SZ
 }
 
-# Counts accounts and records of a PDS data dir (live or restored) and lists each repo's head.
+# A value inside single quotes in a sqlite3 script.
+sql_quote() {
+  printf '%s' "$1" | sed "s/'/''/g"
+}
+
+# Each repo's head in a PDS data dir (live or restored), one sqlite3 process for all of them.
 # Prints "did<TAB>commit cid<TAB>rev<TAB>records" lines.
 repo_heads() {
   local dir="$1" store did
-  while IFS= read -r -d '' store; do
-    did="$(basename "$(dirname "$store")")"
-    sqlite3 -readonly -separator $'\t' "$store" \
-      "SELECT '$did', (SELECT cid FROM repo_root LIMIT 1), (SELECT rev FROM repo_root LIMIT 1), (SELECT count(*) FROM record);"
-  done < <(find "$dir/actors" -mindepth 3 -maxdepth 3 -name store.sqlite -print0 2>/dev/null | sort -z)
+  {
+    printf '.mode tabs\n.headers off\n'
+    while IFS= read -r -d '' store; do
+      did="$(basename "$(dirname "$store")")"
+      printf ".open --readonly '%s'\nSELECT '%s', (SELECT cid FROM repo_root LIMIT 1), (SELECT rev FROM repo_root LIMIT 1), (SELECT count(*) FROM record);\n" \
+        "$(sql_quote "$store")" "$(sql_quote "$did")"
+    done < <(find "$dir/actors" -mindepth 3 -maxdepth 3 -name store.sqlite -print0 2>/dev/null | sort -z)
+  } | sqlite3 -bail :memory:
 }
 
 account_count() {

@@ -83,28 +83,28 @@ ensure_repository() {
   fail "Could not open the backup repository"
 }
 
-progress 0.02 "Opening the backup repository"
-ensure_repository
 if [ "$init_only" = 1 ]; then
+  progress 0.02 "Opening the backup repository"
+  ensure_repository
   echo 'result {"ok":true}'
   exit 0
 fi
-# Locks left by a run that was killed (same host, dead process) would block prune and check.
-clear_stale_locks
 
 [ -d "$PDS_DATA_DIR" ] || { echo "PDS data directory $PDS_DATA_DIR does not exist" >"$errfile"; fail "Nothing to back up"; }
 
 progress 0.1 "Copying databases with SQLite's backup API"
 rm -rf "$STAGING_DIR"
 mkdir -p "$STAGING_DIR/pds"
+# One sqlite3 process for every database (a PDS has one per account): a script of .open/.backup.
+script="$STAGING_DIR/backup.sql"
+echo '.bail on' >"$script"
 while IFS= read -r -d '' db; do
   rel="${db#"$PDS_DATA_DIR"/}"
   mkdir -p "$STAGING_DIR/pds/$(dirname "$rel")"
-  # Dot-command arguments are quoted for sqlite3; DIDs and PDS file names hold no quotes.
-  if ! sqlite3 "$db" ".timeout 10000" ".backup \"$STAGING_DIR/pds/$rel\"" 2>"$errfile"; then
-    fail "Could not copy $rel"
-  fi
+  printf ".open '%s'\n.timeout 10000\n.backup '%s'\n" "$(sql_quote "$db")" "$(sql_quote "$STAGING_DIR/pds/$rel")" >>"$script"
 done < <(find "$PDS_DATA_DIR" -path "$PDS_BLOBS_DIR" -prune -o -name '*.sqlite' -type f -print0)
+sqlite3 :memory: <"$script" >/dev/null 2>"$errfile" || fail "Could not copy the databases"
+rm -f "$script"
 while IFS= read -r -d '' key; do
   rel="${key#"$PDS_DATA_DIR"/}"
   mkdir -p "$STAGING_DIR/pds/$(dirname "$rel")"
@@ -125,15 +125,30 @@ printf '{"version":1,"createdAt":"%s","kind":"%s","accounts":%s,"records":%s}\n'
 
 size="$(du -sbL "$STAGING_DIR" | cut -f1)"
 progress 0.4 "Uploading changes (encrypted)"
-summary="$(restic_ backup --json --tag hearth --tag "kind=$kind" --tag "accounts=$accounts" --tag "records=$records" --tag "bytes=$size" "$STAGING_DIR" 2>"$errfile" | grep '"message_type":"summary"' || true)"
+upload() {
+  restic_ backup --json --tag hearth --tag "kind=$kind" --tag "accounts=$accounts" --tag "records=$records" --tag "bytes=$size" "$STAGING_DIR" 2>"$errfile" | grep '"message_type":"summary"' || true
+}
+summary="$(upload)"
+# Each restic start costs a key derivation (~0.5 s): the repository is created, and locks of
+# killed runs cleared, only when the backup says it needs it.
+if [ -z "$summary" ] && grep -qE 'key does not exist|no such file or directory' "$errfile" && ! grep -q 'bucket does not exist' "$errfile"; then
+  ensure_repository
+  summary="$(upload)"
+elif [ -z "$summary" ] && grep -q 'already locked' "$errfile"; then
+  clear_stale_locks
+  summary="$(upload)"
+fi
 snapshot="$(printf '%s' "$summary" | sed -n 's/.*"snapshot_id":"\([0-9a-f]*\)".*/\1/p')"
 added="$(printf '%s' "$summary" | sed -n 's/.*"data_added":\([0-9]*\).*/\1/p')"
 [ -n "$snapshot" ] || fail "The backup did not finish"
 rm -rf "$STAGING_DIR"
 
+last_forget="$(cat "$HEARTH_STATE_DIR/last-forget" 2>/dev/null || echo 0)"
+if [ $(($(date +%s) - last_forget)) -lt 43200 ]; then forget=0; fi
 if [ "$forget" = 1 ]; then
   progress 0.85 "Applying retention"
-  # Forgetting is cheap; pruning (repacking the data no snapshot uses) is not: once a week.
+  # Retention is by day: forgetting twice a day is enough; pruning (repacking the data no
+  # snapshot uses) is costly: once a week.
   prune=()
   last_prune="$(cat "$HEARTH_STATE_DIR/last-prune" 2>/dev/null || echo 0)"
   if [ $(($(date +%s) - last_prune)) -ge $((${HEARTH_PRUNE_EVERY_DAYS:-7} * 86400)) ]; then prune=(--prune); fi
@@ -145,6 +160,7 @@ if [ "$forget" = 1 ]; then
     fail "Snapshot $snapshot saved, but removing old snapshots failed"
   fi
   if [ "${#prune[@]}" -gt 0 ]; then date +%s >"$HEARTH_STATE_DIR/last-prune"; fi
+  date +%s >"$HEARTH_STATE_DIR/last-forget"
 fi
 
 write_status true 0 "" "$snapshot" "${added:-0}" "$accounts" "$records"
