@@ -222,6 +222,11 @@ export class BackupService {
     return { RESTIC_PASSWORD: password, AWS_SECRET_ACCESS_KEY: s3 };
   }
 
+  /** The scripts' environment: where their settings are, and on this computer the secrets too. */
+  async #scriptEnv(host: BackupHost): Promise<Record<string, string>> {
+    return { HEARTH_BACKUP_ENV: host.envFile, ...(host.runner.local ? await this.#secretEnv(host.serverId) : {}) };
+  }
+
   async #required(serverId: string) {
     const stored = await this.stored(serverId);
     if (!stored) throw new HearthError('NOT_FOUND', 'No backup target is set up for this server.', 'Set up a backup target first.');
@@ -231,8 +236,7 @@ export class BackupService {
   /** Runs one host script; "progress" lines become job progress, a failure a HearthError in plain words. */
   async runScript(host: BackupHost, script: string, args: string[], ctx?: JobContext, progress?: [number, number]): Promise<ScriptResult> {
     await this.#required(host.serverId);
-    const env: Record<string, string> = { HEARTH_BACKUP_ENV: host.envFile };
-    if (host.runner.local) Object.assign(env, await this.#secretEnv(host.serverId));
+    const env = await this.#scriptEnv(host);
     const [from, to] = progress ?? [0, 1];
     const result = await host.runner.run(join(host.scriptsDir, script), args, {
       env,
@@ -260,8 +264,7 @@ export class BackupService {
   }
 
   async #restic(host: BackupHost, args: string[]): Promise<string> {
-    const env: Record<string, string> = { HEARTH_BACKUP_ENV: host.envFile, ...(host.runner.local ? await this.#secretEnv(host.serverId) : {}) };
-    const res = await host.runner.run(join(host.scriptsDir, 'hearth-backup-restic.sh'), args, { env });
+    const res = await host.runner.run(join(host.scriptsDir, 'hearth-backup-restic.sh'), args, { env: await this.#scriptEnv(host) });
     if (res.code !== 0) {
       const last = res.stderr.trim().split('\n').filter(Boolean);
       const text = last.join(' ');
@@ -326,8 +329,7 @@ export class BackupService {
   }
 
   async #liveHeads(host: BackupHost): Promise<{ accounts: number; heads: HeadLine[] }> {
-    const env: Record<string, string> = { HEARTH_BACKUP_ENV: host.envFile, ...(host.runner.local ? await this.#secretEnv(host.serverId) : {}) };
-    const res = await host.runner.run(join(host.scriptsDir, 'hearth-restore.sh'), ['heads'], { env });
+    const res = await host.runner.run(join(host.scriptsDir, 'hearth-restore.sh'), ['heads'], { env: await this.#scriptEnv(host) });
     if (res.code !== 0) throw scriptError(res.code, this.#redactor.redact(res.stderr.trim() || 'could not read the live data'));
     const [first = '', ...rest] = res.stdout.split('\n');
     return { accounts: Number(first.replace('accounts ', '')) || 0, heads: parseHeads(rest.join('\n')) };
