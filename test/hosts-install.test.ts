@@ -11,6 +11,7 @@ import { AtpAgent } from '@atproto/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HearthApp } from '../src/core/app.ts';
 import { serverFetch } from '../src/core/hosts/https-probe.ts';
+import { PDS_VERSION } from '../src/core/hosts/install.ts';
 import { systemResolver } from '../src/core/hosts/resolve.ts';
 import type { KeyringSecretStore } from '../src/core/secrets/index.ts';
 import { PDS_SECRET_NAMES, secretAccount } from '../src/core/secrets/secret-store.ts';
@@ -23,6 +24,8 @@ import { startTestServer, testServerUnavailable, type TestServer } from './suppo
 
 const unavailable = testServerUnavailable();
 const run = promisify(execFile);
+// Installed first, then upgraded for real to the version a new install gets.
+const OLD_VERSION = '0.5.34';
 const HOSTNAME = 'pds.hearth.test';
 const ELSEWHERE = 'elsewhere.hearth.test';
 // The PDS hostname (and every handle under it) points at the test server on loopback; ELSEWHERE
@@ -48,7 +51,7 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
       await new Promise((r) => setTimeout(r, 500));
     }
   }
-  const installInput = () => ({ serverId, hostname: HOSTNAME, tlsMode: 'internal', plcUrl: plc.url, ...ports });
+  const installInput = () => ({ serverId, hostname: HOSTNAME, tlsMode: 'internal', plcUrl: plc.url, pdsVersion: OLD_VERSION, ...ports });
   const presentedKey = async () =>
     (await run('sh', ['-c', `ssh-keyscan -t ed25519 -p ${server.port} 127.0.0.1 2>/dev/null | ssh-keygen -lf -`]).catch(() => ({ stdout: '' }))).stdout;
   // The PDS runs as its own user; nothing else does.
@@ -173,7 +176,7 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
     const ca = await readFile(join(dataDir, 'hosts', serverId, 'caddy-root.crt'), 'utf8');
     const fetch = serverFetch({ resolve: systemResolver(), ca });
     const health = await fetch(`${saved?.url}/xrpc/_health`);
-    expect(await health.json()).toMatchObject({ version: '0.5.35' });
+    expect(await health.json()).toMatchObject({ version: OLD_VERSION });
     // Without that CA, the certificate is not trusted: the CA is trusted for this server only.
     await expect(serverFetch({ resolve: systemResolver() })(`${saved?.url}/xrpc/_health`)).rejects.toThrow();
 
@@ -199,7 +202,7 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
     const before = await server.exec('stat -c %Y /pds/pds.env /etc/caddy/Caddyfile /etc/systemd/system/pds.service; pgrep -u pds');
     const job = await finished((await call('hosts.install', installInput())).jobId);
     expect(job.state).toBe('succeeded');
-    expect(job.log.map((l) => l.message)).toEqual(expect.arrayContaining(['Settings already up to date.', 'PDS 0.5.35 already installed.', 'pds already running with this configuration.']));
+    expect(job.log.map((l) => l.message)).toEqual(expect.arrayContaining(['Settings already up to date.', `PDS ${OLD_VERSION} already installed.`, 'pds already running with this configuration.']));
     expect((await server.exec('stat -c %Y /pds/pds.env /etc/caddy/Caddyfile /etc/systemd/system/pds.service; pgrep -u pds')).stdout).toBe(before.stdout);
   }, 900_000);
 
@@ -236,7 +239,7 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
       { name: 'caddy', active: true },
     ]);
     for (const value of [health.cpuPercent, health.memoryPercent, health.diskPercent]) expect(value).toBeGreaterThanOrEqual(0);
-    expect(health.version).toBe('0.5.35');
+    expect(health.version).toBe(OLD_VERSION);
     expect(health.responseMs).toBeGreaterThan(0);
     expect(Date.parse(health.certificateExpiresAt ?? '')).toBeGreaterThan(Date.now());
   });
@@ -255,7 +258,7 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
   });
 
   it('a failing upgrade rolls back by itself: the old version answers and the data is unchanged', async () => {
-    expect(await call('hosts.versions', { serverId })).toMatchObject({ installed: '0.5.35' });
+    expect(await call('hosts.versions', { serverId })).toMatchObject({ installed: OLD_VERSION, latest: expect.stringMatching(/^\d+\.\d+\.\d+/) });
     const saved = (await call('servers.list', {})).find((s) => s.id === serverId);
     const ca = await readFile(join(dataDir, 'hosts', serverId, 'caddy-root.crt'), 'utf8');
     const agent = new AtpAgent({ service: saved?.url ?? '', fetch: serverFetch({ resolve: systemResolver(), ca }) });
@@ -265,19 +268,40 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
     // A "new version" that installs but cannot start (its entry point throws), like a release
     // whose migration fails on this server.
     await server.exec(
-      "mkdir -p /opt/hearth/pds-9.9.9 && cp -a /opt/hearth/pds-0.5.35/node_modules /opt/hearth/pds-0.5.35/package.json /opt/hearth/pds-9.9.9/ && echo 'throw new Error(\"migration failed\")' > /opt/hearth/pds-9.9.9/index.mjs && touch /opt/hearth/pds-9.9.9/.hearth-complete",
+      `mkdir -p /opt/hearth/pds-9.9.9 && cp -a /opt/hearth/pds-${OLD_VERSION}/node_modules /opt/hearth/pds-${OLD_VERSION}/package.json /opt/hearth/pds-9.9.9/ && echo 'throw new Error("migration failed")' > /opt/hearth/pds-9.9.9/index.mjs && touch /opt/hearth/pds-9.9.9/.hearth-complete`,
     );
     const job = await finished((await call('hosts.upgrade', { serverId, version: '9.9.9' })).jobId);
     expect(job.state).toBe('failed');
-    expect(job.error?.message).toMatch(/went back to 0\.5\.35 with the data exactly as before/);
+    expect(job.error?.message).toContain(`went back to ${OLD_VERSION} with the data exactly as before`);
     const messages = job.log.map((l) => l.message);
     for (const step of ['Stop the PDS', 'Snapshot the databases', 'Switch to 9.9.9', 'Start the PDS']) expect(messages.some((m) => m.includes(step))).toBe(true);
-    expect(messages).toContain('Rolled back: the PDS runs 0.5.35 again.');
+    expect(messages).toContain(`Rolled back: the PDS runs ${OLD_VERSION} again.`);
 
-    expect(await call('hosts.versions', { serverId })).toMatchObject({ installed: '0.5.35' });
-    expect((await call('hosts.health', { serverId })).version).toBe('0.5.35');
+    expect(await call('hosts.versions', { serverId })).toMatchObject({ installed: OLD_VERSION, latest: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect((await call('hosts.health', { serverId })).version).toBe(OLD_VERSION);
     const postsAfter = await agent.com.atproto.repo.listRecords({ repo: agent.session?.did ?? '', collection: 'app.bsky.feed.post' });
     expect(postsAfter.data.records).toEqual(postsBefore.data.records);
+    expect(await pdsProcesses()).toBe(1);
+  }, 900_000);
+
+  it('upgrades to a newer version: same data, same accounts, the new version answers over HTTPS', async () => {
+    const saved = (await call('servers.list', {})).find((s) => s.id === serverId);
+    const ca = await readFile(join(dataDir, 'hosts', serverId, 'caddy-root.crt'), 'utf8');
+    const agent = new AtpAgent({ service: saved?.url ?? '', fetch: serverFetch({ resolve: systemResolver(), ca }) });
+    await agent.login({ identifier: `alice.${HOSTNAME}`, password: 'alice-password-1' });
+    const postsBefore = await agent.com.atproto.repo.listRecords({ repo: agent.session?.did ?? '', collection: 'app.bsky.feed.post' });
+
+    const job = await finished((await call('hosts.upgrade', { serverId, version: PDS_VERSION })).jobId);
+    expect(job.error).toBeNull();
+    expect(job.state).toBe('succeeded');
+    expect(await call('hosts.versions', { serverId })).toMatchObject({ installed: PDS_VERSION });
+    expect((await call('hosts.health', { serverId })).version).toBe(PDS_VERSION);
+    expect((await call('servers.list', {})).find((s) => s.id === serverId)?.install?.pdsVersion).toBe(PDS_VERSION);
+
+    await agent.login({ identifier: `alice.${HOSTNAME}`, password: 'alice-password-1' });
+    const postsAfter = await agent.com.atproto.repo.listRecords({ repo: agent.session?.did ?? '', collection: 'app.bsky.feed.post' });
+    expect(postsAfter.data.records).toEqual(postsBefore.data.records);
+    await agent.post({ text: 'Still here after the upgrade' });
     expect(await pdsProcesses()).toBe(1);
   }, 900_000);
 

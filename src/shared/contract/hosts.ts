@@ -108,6 +108,8 @@ export const hostsCalls = {
          */
         smtpUrl: z.string().regex(/^smtps?:\/\/\S+$/, 'a mail server address looks like smtps://user:password@smtp.example.com:465').optional(),
         emailFrom: z.email().optional(),
+        /** The @atproto/pds version; default: the one this Hearth pins (a re-run keeps the installed one). */
+        pdsVersion: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/).optional(),
       })
       .strict(),
     z.object({ jobId: JobId }),
