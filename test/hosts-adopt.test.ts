@@ -94,6 +94,17 @@ describe.skipIf(testServerUnavailable())('adopt a server installed with the offi
     expect((await server.exec('cat /pds/pds.env')).stdout).toContain(`PDS_JWT_SECRET=${official.jwt}`);
   });
 
+  it('manages the adopted install through its own runtime (docker compose), and says so when Docker is missing', async () => {
+    // No Docker in the test server: the command is the official runtime's, and the error says what is wrong.
+    const missing = await failure('hosts.runtime', { serverId, action: 'status' });
+    expect(missing).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/Docker is not installed/) });
+    // A stand-in docker on the server shows the command Hearth runs.
+    await server.exec('printf \'#!/bin/sh\\necho "docker $*"\\n\' > /usr/local/bin/docker && chmod +x /usr/local/bin/docker');
+    expect((await call('hosts.runtime', { serverId, action: 'restart' })).output).toBe('docker compose -f /pds/compose.yaml restart');
+    expect((await call('hosts.runtime', { serverId, action: 'logs' })).output).toBe('docker logs --tail 200 pds');
+    await server.exec('rm /usr/local/bin/docker');
+  });
+
   it('refuses to overwrite a keychain secret that disagrees with the server', async () => {
     await secrets.set(secretAccount(serverId, 'jwt-secret'), 'a-different-jwt-secret');
     const conflict = await failure('hosts.adopt', { serverId, importSecrets: true });

@@ -43,12 +43,24 @@ export async function detectInstall(ssh: SshSession, signal?: AbortSignal): Prom
   };
 }
 
-/** The official runtime's own commands (docker compose under /pds). */
-export const officialRuntime = {
-  status: 'docker compose -f /pds/compose.yaml ps --format "{{.Name}} {{.State}}"',
-  restart: 'docker compose -f /pds/compose.yaml restart',
-  logs: 'docker logs --tail 200 pds',
-} as const;
+export type RuntimeAction = 'status' | 'restart' | 'logs';
+
+/**
+ * Each runtime's own commands: the official install through docker compose under /pds, Hearth's
+ * native one through systemd (this server's journal, or the log file a journal-less init keeps).
+ */
+export const RUNTIME_COMMANDS: Record<'native' | 'official', Record<RuntimeAction, string>> = {
+  official: {
+    status: 'docker compose -f /pds/compose.yaml ps --format "{{.Name}}: {{.State}}"',
+    restart: 'docker compose -f /pds/compose.yaml restart',
+    logs: 'docker logs --tail 200 pds 2>&1',
+  },
+  native: {
+    status: 'for u in pds caddy; do printf "%s: %s\\n" "$u" "$(systemctl is-active "$u" 2>/dev/null || true)"; done',
+    restart: 'systemctl restart pds caddy </dev/null >/dev/null 2>&1 && echo restarted',
+    logs: 'journalctl -u pds -n 200 --no-pager 2>/dev/null || tail -n 200 /var/log/journal/pds.service.log',
+  },
+};
 
 export function assertAdoptable(found: DetectedInstall): asserts found is DetectedInstall & { hostname: string; env: Map<string, string> } {
   if (found.kind === 'none' || !found.hostname || !found.env) {

@@ -36,6 +36,7 @@ export function hostsHandlers({ hosts, jobs, servers, secrets }: Services): Serv
     'hosts.detect': async ({ serverId }) => hosts.detect(serverId),
     'hosts.adopt': async ({ serverId, importSecrets }) => hosts.adopt(serverId, importSecrets),
     'hosts.testEmail': async ({ serverId, to }) => hosts.testEmail(serverId, to),
+    'hosts.runtime': async ({ serverId, action }) => hosts.runtime(serverId, action),
     'hosts.health': async ({ serverId }) => hosts.health(serverId),
     'hosts.forget': async ({ serverId, deleteSecrets }) => {
       await hosts.forget(serverId, deleteSecrets);

@@ -7,7 +7,7 @@ import type { JobContext } from '../jobs/index.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import { secretAccount } from '../secrets/secret-store.ts';
 import type { ServerRegistry } from '../servers/registry.ts';
-import { assertAdoptable, detectInstall } from './adopt.ts';
+import { assertAdoptable, detectInstall, RUNTIME_COMMANDS, type RuntimeAction } from './adopt.ts';
 import { probeHostHealth } from './health.ts';
 import { installedVersion, latestVersion, upgradePds } from './upgrade.ts';
 import { serverFetch } from './https-probe.ts';
@@ -261,6 +261,23 @@ export class HostManager {
     const plcUrl = found.env.get('PDS_DID_PLC_URL');
     await this.#servers.upsert({ ...server, url: pdsUrl(found.hostname, httpsPort), install, ...(plcUrl && plcUrl !== 'https://plc.directory' && { plcUrl }) });
     return { hostname: found.hostname, imported };
+  }
+
+  /** Status, restart or logs through the server's own runtime (systemd, or docker compose for an adopted install). */
+  async runtime(serverId: string, action: RuntimeAction): Promise<{ output: string }> {
+    const server = this.#servers.get(serverId);
+    if (!server.install) throw new HearthError('VALIDATION', `There is no PDS installed or adopted on ${server.name} yet.`, 'Install a PDS, or adopt the one already there.');
+    const result = await (await this.session(serverId)).exec(RUNTIME_COMMANDS[server.install.runtime][action], { quiet: true });
+    const output = `${result.stdout}${result.stderr}`.trim().slice(-64_000);
+    if (result.code !== 0) {
+      const missingDocker = server.install.runtime === 'official' && /docker: (command )?not found/.test(output);
+      throw new HearthError(
+        'UNAVAILABLE',
+        missingDocker ? 'Docker is not installed on this server, so its official PDS install cannot run.' : `The server could not ${action === 'logs' ? 'show the logs' : action === 'restart' ? 'restart the PDS' : 'report the services'}: ${output.split('\n').pop() ?? ''}`,
+        missingDocker ? 'The official installer sets Docker up; run it again, or install the PDS with Hearth instead.' : 'See the output above and the server\'s system log.',
+      );
+    }
+    return { output };
   }
 
   async health(serverId: string) {

@@ -137,6 +137,8 @@ export const hostsCalls = {
   'hosts.upgrade': call(z.object({ serverId: ServerId, version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/) }).strict(), z.object({ jobId: JobId })),
   /** Sends one message through the PDS's mail settings, from the server. */
   'hosts.testEmail': call(z.object({ serverId: ServerId, to: z.email() }).strict(), z.object({ response: z.string() })),
+  /** The PDS through its own runtime: service status, restart, or the last log lines. */
+  'hosts.runtime': call(z.object({ serverId: ServerId, action: z.enum(['status', 'restart', 'logs']) }).strict(), z.object({ output: z.string() })),
   'hosts.health': call(z.object({ serverId: ServerId }).strict(), HostHealth),
   /** Removes the server from Hearth; its keychain entries stay unless deleteSecrets. */
   'hosts.forget': call(z.object({ serverId: ServerId, deleteSecrets: z.boolean().default(false) }).strict(), z.object({})),
