@@ -4,6 +4,8 @@
  *   1. after 1 % of the records changed: Hearth's incremental backup vs a full `sqlite3 .backup` of
  *      every database + tar + gzip + upload of the archive. Goal ≤ 0.2× the time, ≤ 0.05× the bytes.
  *   2. restoring the snapshot (restic restore) vs downloading the same archive. Goal ≤ 1.5×.
+ * Uploads and downloads go through the S3 fixture limited to 10 MB/s (loopback would make any
+ * amount of data free to move, which no real link is).
  * Needs the keychain session (scripts/with-keyring.sh node scripts/bench.mjs backup).
  */
 import { execFile } from 'node:child_process';
@@ -26,6 +28,8 @@ const POSTS_PER_ACCOUNT = 10;
 /** Images dominate a real PDS's storage (see the reference guides): some posts carry one. */
 const IMAGES_PER_ACCOUNT = 3;
 const IMAGE_BYTES = 150_000;
+/** Both sides go through the same simulated link to the store: 10 MB/s, a good home or small-VPS uplink. */
+const LINK_BYTES_PER_SECOND = 10_000_000;
 const run = promisify(execFile);
 const ctx: JobContext = { id: 'bench', signal: new AbortController().signal, progress: () => undefined, log: () => undefined };
 const time = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
@@ -37,7 +41,7 @@ const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MB`;
 
 const dataDir = await mkdtemp(join(tmpdir(), 'hearth-bench-backup-'));
-const s3 = await startS3Server();
+const s3 = await startS3Server({ bytesPerSecond: LINK_BYTES_PER_SECOND });
 const redactor = new Redactor();
 const store = new KeyringSecretStore({ service: `hearth-bench-${randomUUID()}`, redactor });
 const sandbox = new Sandbox({ dataDir, secrets: store, redactor });

@@ -70,7 +70,14 @@ export interface S3Fixture {
 
 const OBJECT_SUFFIX = '._S3rver_object';
 
-export async function startS3Server(options: { buckets?: string[]; region?: string } = {}): Promise<S3Fixture> {
+export async function startS3Server(
+  options: {
+    buckets?: string[];
+    region?: string;
+    /** Simulates a link of this many bytes per second (uploads and downloads alike); default unlimited. */
+    bytesPerSecond?: number;
+  } = {},
+): Promise<S3Fixture> {
   const directory = await mkdtemp(join(tmpdir(), 'hearth-s3-'));
   const buckets = options.buckets ?? ['hearth-backups'];
   const region = options.region ?? 'us-east-1';
@@ -79,6 +86,8 @@ export async function startS3Server(options: { buckets?: string[]; region?: stri
   DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
   const secrets = new Map([[accessKeyId, secretAccessKey]]);
   let puts = 0;
+  const throttle = (bytes: number) =>
+    options.bytesPerSecond && bytes > 0 ? new Promise((resolve) => setTimeout(resolve, (bytes / options.bytesPerSecond!) * 1000)) : Promise.resolve();
 
   let port = 0;
   let instance: S3rverInstance | null = null;
@@ -96,7 +105,10 @@ export async function startS3Server(options: { buckets?: string[]; region?: stri
       if (!verifySignature(ctx, secrets)) return;
       if (ctx.req.method === 'PUT') puts += 1;
       await decodeAwsChunked(ctx);
+      await throttle(Number(header(ctx, 'content-length')) || 0);
       await next();
+      const sent = (ctx as unknown as { response: { length?: number } }).response.length;
+      if (ctx.req.method === 'GET') await throttle(sent ?? 0);
     });
     const address = await server.run();
     port = address.port;
