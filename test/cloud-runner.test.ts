@@ -164,7 +164,7 @@ describe('the stack runner on the Automation API (recording fake of the unreacha
     expect(plan.monthlyCost.totalUsd).toBe(17);
     // Hearth's SSH key was registered on the account; its private half is in the keychain.
     expect(standin.state.sshKeys.map((k) => k.name)).toEqual(['Hearth alpha']);
-    expect(await secrets.get('do-alpha/ssh-private-key')).toMatch(/BEGIN OPENSSH PRIVATE KEY/);
+    expect(await secrets.get('do-alpha/ssh-key')).toMatch(/BEGIN OPENSSH PRIVATE KEY/);
   });
 
   it('applies: one progress row per resource, then the server is registered and the Spaces secret is in the keychain', async () => {

@@ -34,7 +34,7 @@ export interface AppOptions {
   childNode?: { path: string; env?: NodeJS.ProcessEnv; scripts?: { plc: string; pds: string } };
   onInternalError?: (err: unknown) => void;
   /** Tests substitute the Pulumi engine and the DigitalOcean endpoints here. */
-  cloud?: Pick<CloudServiceOptions, 'automation' | 'simulated' | 'apiUrl' | 'publicIpUrl' | 'resolve4'>;
+  cloud?: Pick<CloudServiceOptions, 'automation' | 'simulated' | 'apiUrl' | 'publicIpUrl' | 'resolve4' | 'dropletSshPort'>;
 }
 
 export interface HearthApp {

@@ -9,6 +9,8 @@ import type { JobManager } from '../jobs/index.ts';
 import type { Redactor } from '../log/redact.ts';
 import type { SecretStore } from '../secrets/index.ts';
 import type { ServerRegistry } from '../servers/registry.ts';
+import { SSH_KEY_SECRET } from '../hosts/index.ts';
+import { secretAccount } from '../secrets/secret-store.ts';
 import type { AutomationApi } from './automation.ts';
 import { DigitalOceanClient, doApiUrl } from './digitalocean/client.ts';
 import { requiredRecords, SPACES_REGIONS, type CloudPlan } from './plan.ts';
@@ -55,7 +57,16 @@ export interface CloudServiceOptions {
   /** Answers `{ "ip": "…" }` with this computer's public address. */
   publicIpUrl?: string;
   resolve4?: (name: string) => Promise<string[]>;
+  /**
+   * TEST ONLY: the port the droplet's sshd answers on (a real droplet: 22). Tests point the
+   * simulated engine's reserved IP at a test server on loopback and its sshd port here; browser
+   * mode reads it from HEARTH_FAKE_DROPLET_SSH (see fakeDroplet), honoured only with HEARTH_FAKE_PULUMI=1.
+   */
+  dropletSshPort?: number;
 }
+
+/** The keychain name of Hearth's key for a droplet before it was shared with the SSH installer. */
+const LEGACY_SSH_KEY_SECRET = 'ssh-private-key';
 
 /**
  * The DigitalOcean setup: the token, the wizard's choices (a draft kept in config.json so nothing
@@ -217,7 +228,7 @@ export class CloudService {
     }
 
     const existing = (await this.#settings()).stacks[serverId];
-    const sshPublicKey = existing?.sshPublicKey ?? (await this.#newSshKey(serverId, settings.name));
+    const sshPublicKey = (existing && (await this.#keptSshKey(serverId)) && existing.sshPublicKey) || (await this.#newSshKey(serverId, settings.name));
     ctx.progress(0.015, 'Registering Hearth’s SSH key with DigitalOcean');
     const key = await client.registerSshKey(`Hearth ${settings.name}`, sshPublicKey);
     const plan: CloudPlan = {
@@ -238,11 +249,25 @@ export class CloudService {
     return reviewed;
   }
 
+  /**
+   * One key per server, under the name the SSH installer reads (hosts' SSH_KEY_SECRET), so the
+   * key DigitalOcean puts on the droplet is the one the install logs in with. A key kept under
+   * the wizard's earlier name moves over. False when the keychain has neither.
+   */
+  async #keptSshKey(serverId: string): Promise<boolean> {
+    if (await this.#o.secrets.get(secretAccount(serverId, SSH_KEY_SECRET))) return true;
+    const legacy = await this.#o.secrets.get(secretAccount(serverId, LEGACY_SSH_KEY_SECRET));
+    if (!legacy) return false;
+    await this.#o.secrets.set(secretAccount(serverId, SSH_KEY_SECRET), legacy);
+    await this.#o.secrets.delete(secretAccount(serverId, LEGACY_SSH_KEY_SECRET));
+    return true;
+  }
+
   async #newSshKey(serverId: string, name: string): Promise<string> {
     // ssh2 is CommonJS: Node's ESM loader cannot see its named exports, so take the default.
     const { utils } = (await import('ssh2')).default;
     const pair = utils.generateKeyPairSync('ed25519', { comment: `hearth@${name}` });
-    await this.#o.secrets.set(`${serverId}/ssh-private-key`, pair.private);
+    await this.#o.secrets.set(secretAccount(serverId, SSH_KEY_SECRET), pair.private);
     return pair.public.trim();
   }
 
@@ -267,12 +292,18 @@ export class CloudService {
       if (r) r.outputs = { ...outputs };
     });
     const known = this.#o.servers.list().find((s) => s.id === serverId);
+    const port = this.#o.dropletSshPort ?? fakeDroplet()?.port ?? 22;
+    // The installer reaches the droplet at its reserved IP as root with the key registered above.
+    // The host key is pinned on the first connection; it stays pinned while the address is the same.
+    const sameHost = known?.ssh?.host === outputs.ip && known.ssh.port === port;
     await this.#o.servers.upsert({
+      ...known,
       id: serverId,
       name: record.plan.name,
       kind: 'digitalocean',
-      url: `https://${outputs.hostname}`,
+      url: known?.install ? known.url : `https://${outputs.hostname}`,
       createdAt: known?.createdAt ?? new Date().toISOString(),
+      ssh: { host: outputs.ip, port, username: 'root', hostKey: sameHost ? (known.ssh?.hostKey ?? null) : null, publicKey: record.sshPublicKey },
     });
     ctx.log(`The droplet answers at ${outputs.ip}; ${outputs.hostname} points there${record.plan.dnsZone ? '' : ' once you create the two DNS records'}.`);
     return outputs;
@@ -323,7 +354,7 @@ export class CloudService {
     return {
       name: record.plan.name,
       backupWarning:
-        'No backup of this server exists yet (backups come in a later version of Hearth), so none is newer than 24 hours: every account on it would be lost for good.',
+        'Hearth does not check this server’s backups before destroying it: unless the Backups screen shows one newer than 24 hours, every account on it would be lost for good.',
     };
   }
 
@@ -357,7 +388,8 @@ export class CloudService {
 export async function automationFor(env: NodeJS.ProcessEnv = process.env): Promise<{ automation: AutomationApi; simulated: boolean }> {
   if (env.HEARTH_FAKE_PULUMI === '1') {
     const { SimulatedAutomation } = await import('./simulated-automation.ts');
-    return { automation: new SimulatedAutomation({ stepDelayMs: 200 }), simulated: true };
+    const droplet = fakeDroplet(env);
+    return { automation: new SimulatedAutomation({ stepDelayMs: 200, ...(droplet && { address: droplet.host }) }), simulated: true };
   }
   const { realAutomation } = await import('./automation.ts');
   return { automation: realAutomation(), simulated: false };
@@ -366,4 +398,15 @@ export async function automationFor(env: NodeJS.ProcessEnv = process.env): Promi
 /** Only the end-to-end tests set HEARTH_PUBLIC_IP_URL, pointing at the DigitalOcean stand-in. */
 export function publicIpUrl(env: NodeJS.ProcessEnv = process.env): string {
   return env.HEARTH_PUBLIC_IP_URL || 'https://api.ipify.org?format=json';
+}
+
+/**
+ * TEST ONLY (end-to-end runs): HEARTH_FAKE_DROPLET_SSH=127.0.0.1:PORT makes the simulated engine's
+ * droplet a test server: its reserved IP is that address and its sshd answers on that port.
+ * Ignored unless HEARTH_FAKE_PULUMI=1.
+ */
+export function fakeDroplet(env: NodeJS.ProcessEnv = process.env): { host: string; port: number } | null {
+  if (env.HEARTH_FAKE_PULUMI !== '1') return null;
+  const match = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(env.HEARTH_FAKE_DROPLET_SSH ?? '');
+  return match?.[1] && match[2] ? { host: match[1], port: Number(match[2]) } : null;
 }

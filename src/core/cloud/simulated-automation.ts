@@ -38,8 +38,12 @@ export class SimulatedAutomation implements AutomationApi {
   drift = new Map<string, string[]>();
   #sequence = 0;
 
-  constructor(options: { stepDelayMs?: number } = {}) {
+  /** The droplet's reserved IP in the outputs. Tests set a test server's loopback address (see CloudServiceOptions.dropletSshPort). */
+  address: string;
+
+  constructor(options: { stepDelayMs?: number; address?: string } = {}) {
     this.stepDelayMs = options.stepDelayMs ?? 0;
+    this.address = options.address ?? '198.51.100.23';
   }
 
   async ensureCli(options: Parameters<AutomationApi['ensureCli']>[0]): Promise<{ command: string }> {
@@ -85,7 +89,7 @@ export class SimulatedAutomation implements AutomationApi {
         this.pending = [];
         return {
           outputs: {
-            ip: { value: '198.51.100.23', secret: false },
+            ip: { value: this.address, secret: false },
             hostname: { value: hostname, secret: false },
             dropletId: { value: '4242', secret: false },
             bucketName: { value: String(resources.find((r) => r.type.endsWith(':SpacesBucket'))?.inputs.name ?? ''), secret: false },

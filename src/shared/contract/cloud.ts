@@ -58,6 +58,10 @@ export const WizardDraft = z.object({
   bucketName: z.string().max(63).default(''),
   previewJobId: JobId.nullable().default(null),
   applyJobId: JobId.nullable().default(null),
+  /** The hand-over's install job (hosts.install), once started. */
+  installJobId: JobId.nullable().default(null),
+  /** The droplet's host key as pinned on the first SSH connection ("SHA256:…"). */
+  hostKeyFingerprint: z.string().max(100).nullable().default(null),
   plan: CloudPlanView.nullable().default(null),
   updatedAt: z.string().default(''),
 });
