@@ -41,6 +41,8 @@ function newDraft(): WizardDraft {
     bucketName: '',
     previewJobId: null,
     applyJobId: null,
+    installJobId: null,
+    hostKeyFingerprint: null,
     plan: null,
     updatedAt: '',
   };
@@ -99,7 +101,7 @@ export function DigitalOceanWizard() {
       {draft.step === 'domain' ? <DomainStep draft={draft} update={update} onBack={() => go('size')} onNext={() => go('review')} /> : null}
       {draft.step === 'review' ? <ReviewStep draft={draft} update={update} onBack={() => go('domain')} onNext={(applyJobId) => update({ step: 'create', applyJobId }, { now: true })} /> : null}
       {draft.step === 'create' ? <CreateStep draft={draft} onBack={() => go('review')} onNext={() => go('install')} /> : null}
-      {draft.step === 'install' || draft.step === 'done' ? <InstallStep draft={draft} /> : null}
+      {draft.step === 'install' || draft.step === 'done' ? <InstallStep draft={draft} update={update} /> : null}
       {draft.step !== 'create' ? (
         <div className="actions">
           <p className="muted small">Your choices are saved as you go: you can close this window and come back.</p>
@@ -658,30 +660,99 @@ function CreateStep({ draft, onBack, onNext }: { draft: WizardDraft; onBack: () 
   );
 }
 
-function InstallStep({ draft }: { draft: WizardDraft }) {
+type HandOverPhase = 'connect' | 'preflight' | 'install';
+const PHASE_WORDS: Record<HandOverPhase, string> = {
+  connect: 'Connecting to the droplet over SSH…',
+  preflight: 'Checking the droplet before installing (system, ports, DNS)…',
+  install: 'Installing the PDS…',
+};
+
+/**
+ * The hand-over: the new droplet goes to the SSH installer. Connect (the host key is pinned on
+ * first use and its fingerprint shown), preflight (DNS must name the reserved IP: in manual DNS
+ * mode this waits for the records), then the install job. Each part can be re-run, so after the
+ * window closes the wizard simply starts again from the first part not done (a running or finished
+ * install job is kept in the draft).
+ */
+function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partial<WizardDraft>, o?: { now?: boolean }) => void }) {
   const navigate = useUiStore((s) => s.navigate);
-  const [dns, setDns] = useState<CallOutput<'cloud.resolveDns'> | null>(null);
   const [confirmName, setConfirmName] = useState('');
   const [refreshJob, setRefreshJob] = useState<string | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const { job: refresh, lines: refreshLines } = useJob(refreshJob);
-  const address = useServersStore((s) => s.servers?.find((x) => x.id === draft.serverId)?.url ?? null);
+  const server = useServersStore((s) => s.servers?.find((x) => x.id === draft.serverId) ?? null);
+  const address = server?.url ?? null;
+  const ssh = server?.ssh ?? null;
 
   const [outputs, setOutputs] = useState<CallOutput<'cloud.outputs'>>(null);
   const [destroyCheck, setDestroyCheck] = useState<CallOutput<'cloud.destroyCheck'> | null>(null);
   useEffect(() => {
+    void useServersStore.getState().load();
     void call('cloud.outputs', { serverId: draft.serverId }).then(setOutputs).catch((err) => setError(toErrorInfo(err)));
     void call('cloud.destroyCheck', { serverId: draft.serverId }).then(setDestroyCheck).catch(() => undefined);
   }, [draft.serverId]);
 
-  // Manual DNS: check the two records every 15 s until both resolve to the server.
+  const [phase, setPhase] = useState<HandOverPhase>('connect');
+  const [handOverError, setHandOverError] = useState<ErrorInfo | null>(null);
+  const [checks, setChecks] = useState<CallOutput<'hosts.preflight'> | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  const { job: install, lines: installLines } = useJob(draft.installJobId);
+  const [health, setHealth] = useState<CallOutput<'servers.health'> | null>(null);
+
+  const sshHost = ssh?.host ?? null;
+  const sshPort = ssh?.port ?? null;
+  const sshUser = ssh?.username ?? null;
+  const hostname = outputs?.hostname ?? null;
+  const pinned = draft.hostKeyFingerprint;
   useEffect(() => {
-    if (!outputs?.dnsManual || dns?.ok) return;
-    const check = () => void call('cloud.resolveDns', { hostname: outputs.hostname, address: outputs.ip }).then(setDns).catch(() => undefined);
-    check();
-    const timer = window.setInterval(check, 15_000);
-    return () => window.clearInterval(timer);
-  }, [outputs, dns?.ok]);
+    if (draft.installJobId || !sshHost || !sshPort || !sshUser || !hostname) return;
+    let live = true;
+    let timer: number | undefined;
+    const again = (ms: number) => (timer = window.setTimeout(() => void step(), ms));
+    const step = async (): Promise<void> => {
+      try {
+        setPhase('connect');
+        const { hostKeyFingerprint } = await call('hosts.connect', { serverId: draft.serverId, host: sshHost, port: sshPort, username: sshUser });
+        if (!live) return;
+        setHandOverError(null);
+        if (hostKeyFingerprint !== pinned) update({ hostKeyFingerprint }, { now: true });
+        setPhase('preflight');
+        const result = await call('hosts.preflight', { serverId: draft.serverId, hostname });
+        if (!live) return;
+        setChecks(result);
+        if (!result.ok) {
+          // Only DNS missing: the records are on their way (manual mode) or propagating. Keep checking.
+          if (result.checks.every((c) => c.status !== 'fail' || c.id === 'dns')) again(15_000);
+          return;
+        }
+        const { jobId } = await call('hosts.install', { serverId: draft.serverId, hostname });
+        if (live) update({ installJobId: jobId }, { now: true });
+      } catch (err) {
+        if (!live) return;
+        const info = toErrorInfo(err);
+        setHandOverError(info);
+        // A new droplet takes a minute or two to boot and start sshd: keep trying while it cannot be reached.
+        if (info.code === 'NETWORK') again(10_000);
+      }
+    };
+    void step();
+    return () => {
+      live = false;
+      window.clearTimeout(timer);
+    };
+  }, [draft.installJobId, draft.serverId, sshHost, sshPort, sshUser, hostname, pinned, update, attempt]);
+
+  const installState = install?.state ?? null;
+  useEffect(() => {
+    if (installState !== 'succeeded') return;
+    if (draft.step !== 'done') update({ step: 'done' }, { now: true });
+    void useServersStore.getState().load();
+    void call('servers.health', { serverId: draft.serverId }).then(setHealth).catch(() => undefined);
+  }, [installState, draft.step, draft.serverId, update]);
+
+  const dnsCheck = checks?.checks.find((c) => c.id === 'dns');
+  const failing = checks && !checks.ok ? checks.checks.filter((c) => c.status === 'fail') : [];
+  const currentPhase: HandOverPhase = draft.installJobId ? 'install' : phase;
 
   return (
     <section className="panel" aria-labelledby="do-install-title">
@@ -694,23 +765,84 @@ function InstallStep({ draft }: { draft: WizardDraft }) {
           Address: <span className="mono">{outputs.ip}</span> · backup bucket <span className="mono">{outputs.bucketName}</span>
         </p>
       ) : null}
-      {outputs?.dnsManual ? (
+      <h3 className="subheading">Installing the PDS over SSH</h3>
+      {pinned ? (
+        <p>
+          Host key pinned on first connection: <span className="mono">{pinned}</span>. Hearth refuses to connect if the droplet ever presents another key.
+        </p>
+      ) : null}
+      {installState === 'succeeded' ? (
+        <p role="status" className="do-ok">
+          {health?.status === 'healthy'
+            ? `Your PDS is running and healthy at ${address ?? `https://${hostname ?? ''}`}${health.version ? ` (version ${health.version})` : ''}.`
+            : health
+              ? `The PDS is installed; its health check says: ${health.message}`
+              : 'The PDS is installed. Checking its health…'}
+        </p>
+      ) : installState && installState !== 'running' ? null : (
+        <p role="status">{PHASE_WORDS[currentPhase]}</p>
+      )}
+      {outputs && installState !== 'succeeded' && (dnsCheck ? dnsCheck.status === 'fail' : outputs.dnsManual) ? (
         <div className="do-records">
-          <p>Create these two records at your DNS provider:</p>
-          <RecordsTable hostname={outputs.hostname} address={outputs.ip} />
-          <p role="status">
-            {dns?.ok
-              ? 'Both names resolve to the server.'
-              : `Waiting for the records to resolve (checked every 15 s)${dns ? `: ${dns.names.map((n) => `${n.name} → ${n.addresses.join(', ') || 'nothing yet'}`).join('; ')}` : ''}.`}
+          <p>
+            {outputs.dnsManual ? 'Create these two records at your DNS provider' : 'DigitalOcean’s DNS records are not visible yet'}; Hearth checks again every 15 s and installs as soon as both names point to the server:
           </p>
+          <RecordsTable hostname={outputs.hostname} address={outputs.ip} />
+          {dnsCheck ? <p className="muted small">{dnsCheck.detail}</p> : null}
         </div>
       ) : null}
-      <div className="do-warning" role="status">
-        <p>
-          <strong>Next: installing the PDS over SSH — pending.</strong> Hearth hands the droplet to its SSH installer (which pins the host key on first use and shows
-          its fingerprint). That installer is being built for the "Connect my server" feature and is not in this version yet, so the wizard stops here for now.
-        </p>
-      </div>
+      {failing.some((c) => c.id !== 'dns') ? (
+        <div className="do-warning" role="alert">
+          <p>The droplet is not ready for the install:</p>
+          <ul>
+            {failing
+              .filter((c) => c.id !== 'dns')
+              .map((c) => (
+                <li key={c.id}>
+                  <strong>{c.label}:</strong> {c.detail} {c.fix}
+                </li>
+              ))}
+          </ul>
+          <button type="button" className="button" onClick={() => setAttempt((n) => n + 1)}>
+            Check again
+          </button>
+        </div>
+      ) : null}
+      {handOverError && !draft.installJobId ? (
+        <ErrorMessage error={handOverError} title={handOverError.code === 'NETWORK' ? 'The droplet does not answer over SSH yet (trying again every 10 s).' : 'Could not hand the droplet to the installer.'}>
+          <button type="button" className="button" onClick={() => setAttempt((n) => n + 1)}>
+            Try again
+          </button>
+        </ErrorMessage>
+      ) : null}
+      {draft.installJobId ? (
+        <>
+          {installState === 'running' || !install ? (
+            <>
+              <ProgressBar value={install?.progress ?? 0} label="Install progress" step={install?.step || 'Starting…'} />
+              <div className="actions">
+                <button type="button" className="button" onClick={() => void call('jobs.cancel', { id: draft.installJobId! }).catch(() => undefined)}>
+                  Cancel the install
+                </button>
+              </div>
+            </>
+          ) : installState !== 'succeeded' ? (
+            <ErrorMessage error={install.error ?? { code: 'INTERNAL', message: 'The install did not finish.', hint: '' }} title="Installing the PDS did not finish.">
+              <button type="button" className="button button-primary" onClick={() => update({ installJobId: null }, { now: true })}>
+                Run the install again
+              </button>
+            </ErrorMessage>
+          ) : (
+            <div className="actions">
+              <button type="button" className="button button-primary" onClick={() => navigate({ screen: 'servers' })}>
+                Go to Servers
+              </button>
+            </div>
+          )}
+          <h3 className="subheading">Install log</h3>
+          <JobLog lines={installLines} label="Install log" />
+        </>
+      ) : null}
       <div className="actions">
         <button
           type="button"
@@ -760,7 +892,7 @@ function InstallStep({ draft }: { draft: WizardDraft }) {
         />
       </div>
       <p className="muted small" id="do-replace-why">
-        Replacing the droplet needs a recent backup to restore onto the new one; it becomes available once backups are part of Hearth.
+        Replacing the droplet restores this server’s latest backup onto a new droplet, so it stays off until this server has a backup: set backups up on the Backups screen once the PDS is installed.
       </p>
       {error ? <ErrorMessage error={error} title="Could not check the server." /> : null}
       {refresh ? (
