@@ -12,6 +12,7 @@ import './connect.css';
 
 type Key = CallOutput<'hosts.createKey'>;
 type Preflight = CallOutput<'hosts.preflight'>;
+type Detected = CallOutput<'hosts.detect'>;
 
 const NO_LINES: LogLine[] = [];
 const STATUS_LABEL: Record<PreflightCheck['status'], string> = { pass: 'OK', warn: 'Note', fail: 'Problem' };
@@ -34,6 +35,9 @@ export function ConnectServer() {
   const [advanced, setAdvanced] = useState({ httpsPort: '443', httpPort: '80', pdsPort: '3000', caddyAdminPort: '2019', plcUrl: '' });
   const [mail, setMail] = useState({ smtpUrl: '', emailFrom: '', testTo: '' });
   const [mailSent, setMailSent] = useState<string | null>(null);
+  const [detected, setDetected] = useState<Detected | null>(null);
+  const [importSecrets, setImportSecrets] = useState(true);
+  const [adopted, setAdopted] = useState<string | null>(null);
   const [preflight, setPreflight] = useState<Preflight | null>(null);
   const [jobId, setJobId] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
@@ -78,6 +82,15 @@ export function ConnectServer() {
       });
       setPassword('');
       setFingerprint(result.hostKeyFingerprint);
+      // A server that already runs a PDS is adopted as it is rather than installed over.
+      setDetected(await call('hosts.detect', { serverId: key.serverId }).catch(() => null));
+    });
+
+  const adopt = () =>
+    attempt('adopt', 'Hearth could not adopt this PDS.', async () => {
+      if (!key) return;
+      const result = await call('hosts.adopt', { serverId: key.serverId, importSecrets });
+      setAdopted(result.hostname);
     });
 
   const check = (e: FormEvent) => {
@@ -181,7 +194,48 @@ export function ConnectServer() {
         ) : null}
       </section>
 
-      {fingerprint ? (
+      {fingerprint && detected && detected.kind !== 'none' ? (
+        <section className="panel" aria-labelledby="connect-adopt-title">
+          <h2 id="connect-adopt-title">This server already runs a PDS</h2>
+          <p>
+            {detected.kind === 'official' ? 'It was set up with the official installer' : 'Hearth installed it earlier'}
+            {detected.hostname ? (
+              <>
+                {' '}
+                for <span className="mono">{detected.hostname}</span>
+              </>
+            ) : null}
+            . Hearth can manage it as it is, without reinstalling anything.
+          </p>
+          {adopted ? (
+            <div className="actions">
+              <p className="connect-ok" role="status">
+                Hearth now manages {adopted}.
+              </p>
+              <button type="button" className="button button-primary" onClick={() => useUiStore.getState().navigate({ screen: 'servers' })}>
+                Go to my servers
+              </button>
+            </div>
+          ) : (
+            <>
+              {detected.secretsOnServer.length ? (
+                <label className="connect-check">
+                  <input type="checkbox" checked={importSecrets} onChange={(e) => setImportSecrets(e.target.checked)} />
+                  Copy its secrets ({detected.secretsOnServer.join(', ')}) into this computer&apos;s keychain — needed for backups and for recovering
+                  your accounts&apos; identities if the server is lost.
+                </label>
+              ) : null}
+              <div className="actions">
+                <button type="button" className="button button-primary" onClick={() => void adopt()} disabled={busy !== null}>
+                  Adopt this PDS
+                </button>
+              </div>
+            </>
+          )}
+        </section>
+      ) : null}
+
+      {fingerprint && !adopted ? (
         <section className="panel" aria-labelledby="connect-pds-title">
           <h2 id="connect-pds-title">2. Your PDS</h2>
           <form onSubmit={check} className="connect-grid">

@@ -4,6 +4,8 @@ import type { ErrorInfo } from '../../../shared/errors.ts';
 import { call, toErrorInfo } from '../../bridge/index.ts';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
+import { JobOutcome } from '../../components/JobBits.tsx';
+import { useJobsStore } from '../../state/jobs.ts';
 import { formatDateTime } from '../../format.ts';
 import './connect.css';
 
@@ -19,6 +21,25 @@ export function HostPanel({ server }: { server: Server }) {
   const [health, setHealth] = useState<HostHealth | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [checking, setChecking] = useState(false);
+  const [versions, setVersions] = useState<{ installed: string | null; latest: string } | null>(null);
+  const [upgradeJobId, setUpgradeJobId] = useState<string | null>(null);
+  const [upgradeError, setUpgradeError] = useState<ErrorInfo | null>(null);
+  const upgradeJob = useJobsStore((s) => (upgradeJobId ? s.jobs[upgradeJobId] : undefined));
+  const native = server.install?.runtime === 'native';
+
+  const checkVersions = async () => {
+    setUpgradeError(null);
+    try {
+      setVersions(await call('hosts.versions', { serverId: server.id }));
+    } catch (err) {
+      setUpgradeError(toErrorInfo(err));
+    }
+  };
+  const upgrade = async (version: string) => {
+    const { jobId } = await call('hosts.upgrade', { serverId: server.id, version });
+    setUpgradeJobId(jobId);
+    void useJobsStore.getState().loadJob(jobId);
+  };
 
   const refresh = useCallback(async () => {
     if (document.visibilityState !== 'visible') return;
@@ -107,6 +128,32 @@ export function HostPanel({ server }: { server: Server }) {
             />
           ) : null}
         </ErrorMessage>
+      ) : null}
+      {native ? (
+        <div className="host-upgrade">
+          {versions && versions.installed && versions.installed !== versions.latest && !upgradeJobId ? (
+            <ConfirmDialog
+              trigger={
+                <button type="button" className="button button-primary">
+                  Upgrade to {versions.latest}
+                </button>
+              }
+              title={`Upgrade the PDS on ${server.name} to ${versions.latest}?`}
+              description="The PDS stops for a minute or two: Hearth snapshots its databases, switches to the new version and checks it. If the new version does not come up, Hearth goes back to the current one with the data as it was."
+              confirmLabel="Upgrade"
+              cancelLabel="Not now"
+              onConfirm={() => upgrade(versions.latest)}
+            />
+          ) : versions && !upgradeJobId ? (
+            <p className="muted small">PDS {versions.installed ?? 'unknown'} is the newest version.</p>
+          ) : !upgradeJobId ? (
+            <button type="button" className="button" onClick={() => void checkVersions()}>
+              Check for a new PDS version
+            </button>
+          ) : null}
+          {upgradeJob ? <JobOutcome job={upgradeJob} progressLabel="Upgrade progress" /> : null}
+          {upgradeError ? <ErrorMessage error={upgradeError} title="Could not check for a new version." live={false} /> : null}
+        </div>
       ) : null}
       <div className="actions">
         <ConfirmDialog
