@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startDoStandin, type DoStandin } from '../test/support/do-standin.ts';
+import { startTestServer, type TestServer } from '../test/support/test-server.ts';
 import { launchBrowser } from './support/browser.ts';
 import { filesContaining } from './support/files.ts';
 import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
@@ -10,10 +11,15 @@ import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-w
 // plan. DigitalOcean and the Pulumi CLI are unreachable here, so the host is pointed (test-only
 // variables) at the local stand-in of the DO API (HEARTH_DO_API_URL, HEARTH_PUBLIC_IP_URL) and
 // runs the simulated Pulumi engine (HEARTH_FAKE_PULUMI=1), whose plan the page marks as simulated.
+// The droplet it "creates" is a real test server (Debian root + sshd on loopback): the test-only
+// HEARTH_FAKE_DROPLET_SSH makes its address the reserved IP and its port the droplet's SSH port, so
+// the hand-over connects over real SSH and pins the real host key. The install itself is tested at
+// core level (test/cloud-handover.test.ts); here DNS does not resolve, so the wizard stops before it.
 
 const TOKEN = `dop_v1_${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '')}`;
 const WRONG = 'dop_v1_this-token-was-revoked-000000000000';
 let standin: DoStandin;
+let droplet: TestServer;
 let hearth: RunningHearth;
 let browser: BrowserContext;
 let page: Page;
@@ -21,7 +27,8 @@ const consoleErrors: string[] = [];
 const shots = `${repoRoot}docs/screenshots`;
 
 beforeAll(async () => {
-  standin = await startDoStandin({ tokens: [TOKEN], domains: ['example.com'] });
+  [standin, droplet] = await Promise.all([startDoStandin({ tokens: [TOKEN], domains: ['example.com'] }), startTestServer()]);
+  process.env.HEARTH_FAKE_DROPLET_SSH = `${droplet.host}:${droplet.port}`;
   process.env.HEARTH_DO_API_URL = standin.url;
   process.env.HEARTH_PUBLIC_IP_URL = `${standin.url}/standin/ip`;
   process.env.HEARTH_FAKE_PULUMI = '1';
@@ -36,8 +43,16 @@ afterAll(async () => {
   await browser?.close();
   await hearth?.stop();
   await standin?.close();
-  for (const name of ['HEARTH_DO_API_URL', 'HEARTH_PUBLIC_IP_URL', 'HEARTH_FAKE_PULUMI']) delete process.env[name];
+  await droplet?.stop();
+  for (const name of ['HEARTH_DO_API_URL', 'HEARTH_PUBLIC_IP_URL', 'HEARTH_FAKE_PULUMI', 'HEARTH_FAKE_DROPLET_SSH']) delete process.env[name];
 });
+
+/** What DigitalOcean does on the droplet's first boot: the keys registered for it go into root's authorized_keys. */
+async function bootDroplet(): Promise<void> {
+  const lines = standin.state.sshKeys.map((k) => k.public_key).join('\n');
+  const { code } = await droplet.exec(`umask 077 && mkdir -p /root/.ssh && printf '%s\\n' '${lines}' > /root/.ssh/authorized_keys`);
+  expect(code).toBe(0);
+}
 
 const visible = (locator: ReturnType<Page['getByRole']>, timeout = 10_000) => expect.poll(() => locator.isVisible(), { timeout }).toBe(true);
 
@@ -136,25 +151,37 @@ describe('DigitalOcean wizard in browser mode (stand-in API, simulated engine)',
     await again.close();
   });
 
-  it('creates with one row per resource (simulated engine), then hands over to the SSH install, which is pending', async () => {
+  it('creates with one row per resource (simulated engine), then hands over to the SSH install: host key pinned and its fingerprint shown', async () => {
+    await bootDroplet();
     await page.getByRole('button', { name: 'Create the server ($17 a month)' }).click();
     await visible(page.getByRole('heading', { name: 'Creating the server' }));
     const rows = page.getByRole('table', { name: 'Resources' }).getByRole('row');
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(9);
     await page.screenshot({ path: `${shots}/do-creating.png`, fullPage: true });
     await visible(page.getByRole('heading', { name: 'The droplet is ready' }), 30_000);
-    await visible(page.getByRole('status').filter({ hasText: 'installing the PDS over SSH — pending' }));
+    await visible(page.getByText(`Host key pinned on first connection: ${droplet.hostKeyFingerprint}`), 20_000);
+    // DNS does not resolve on this machine: preflight names the records and keeps checking; nothing is installed.
+    await visible(page.getByRole('status').filter({ hasText: 'Waiting for both names to point at the droplet before installing' }), 20_000);
+    await visible(page.getByText(/DigitalOcean’s DNS records are not visible yet/), 20_000);
+    expect(await page.getByRole('progressbar', { name: 'Install progress' }).count()).toBe(0);
+    await page.screenshot({ path: `${shots}/do-handover.png`, fullPage: true });
     const replace = page.getByRole('button', { name: 'Replace the droplet' });
     expect(await replace.isDisabled()).toBe(true);
-    expect(await page.locator('#do-replace-why').textContent()).toMatch(/needs a recent backup/);
-    expect(await page.getByText('Address: 198.51.100.23').count()).toBe(1);
+    expect(await page.locator('#do-replace-why').textContent()).toMatch(/stays off until this server has a backup/);
+    expect(await page.getByText(`Address: ${droplet.host}`).count()).toBe(1);
+    // Closing the window mid-way loses nothing: a new window comes back at the hand-over, key still pinned.
+    const again = await browser.newPage();
+    await again.goto(`${hearth.origin}/#/digitalocean`);
+    await expect.poll(() => again.getByText(`Host key pinned on first connection: ${droplet.hostKeyFingerprint}`).isVisible(), { timeout: 15_000 }).toBe(true);
+    expect(await again.getByRole('listitem').filter({ hasText: 'Install the PDS' }).getAttribute('aria-current')).toBe('step');
+    await again.close();
   });
 
   it('destroy needs the server’s name typed and warns that no backup is newer than 24 h', async () => {
     await page.getByRole('button', { name: 'Destroy the server…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Destroy my-pds?' });
     await visible(dialog);
-    await visible(dialog.getByRole('alert').filter({ hasText: 'none is newer than 24 hours' }));
+    await visible(dialog.getByRole('alert').filter({ hasText: 'newer than 24 hours' }));
     await dialog.getByLabel(/Type the server's name/).fill('my-pd');
     await dialog.getByRole('button', { name: 'Destroy' }).click();
     await visible(dialog.getByRole('alert').filter({ hasText: 'The name you typed does not match' }));
@@ -186,13 +213,16 @@ describe('DigitalOcean wizard in browser mode (stand-in API, simulated engine)',
     await visible(plan, 30_000);
     // No DNS records in the plan: the user creates them.
     expect(await plan.getByText('DNS record').count()).toBe(0);
+    await bootDroplet();
     await page.getByRole('button', { name: /Create the server/ }).click();
     await visible(page.getByRole('heading', { name: 'The droplet is ready' }), 30_000);
     const shown = page.getByRole('table', { name: 'DNS records to create' });
     await visible(shown);
-    expect((await shown.getByRole('row').allTextContents()).slice(1)).toEqual(['Apds.elsewhere.org198.51.100.23', 'A*.pds.elsewhere.org198.51.100.23']);
+    expect((await shown.getByRole('row').allTextContents()).slice(1)).toEqual([`Apds.elsewhere.org${droplet.host}`, `A*.pds.elsewhere.org${droplet.host}`]);
     // This machine resolves nothing outside: Hearth keeps waiting, and says what it found.
-    await visible(page.getByRole('status').filter({ hasText: /Waiting for the records to resolve \(checked every 15 s\): pds\.elsewhere\.org → nothing yet/ }), 20_000);
+    await visible(page.getByText(/Create these two records at your DNS provider; Hearth checks again every 15 s/));
+    await visible(page.getByText(/pds\.elsewhere\.org → nothing/), 20_000);
+    await visible(page.getByText(`Host key pinned on first connection: ${droplet.hostKeyFingerprint}`));
     await page.screenshot({ path: `${shots}/do-manual-dns.png`, fullPage: true });
   });
 

@@ -753,6 +753,7 @@ function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partia
   const dnsCheck = checks?.checks.find((c) => c.id === 'dns');
   const failing = checks && !checks.ok ? checks.checks.filter((c) => c.status === 'fail') : [];
   const currentPhase: HandOverPhase = draft.installJobId ? 'install' : phase;
+  const waitingForDns = !draft.installJobId && failing.length > 0 && failing.every((c) => c.id === 'dns');
 
   return (
     <section className="panel" aria-labelledby="do-install-title">
@@ -780,7 +781,7 @@ function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partia
               : 'The PDS is installed. Checking its health…'}
         </p>
       ) : installState && installState !== 'running' ? null : (
-        <p role="status">{PHASE_WORDS[currentPhase]}</p>
+        <p role="status">{waitingForDns ? 'Waiting for both names to point at the droplet before installing (checked every 15 s)…' : PHASE_WORDS[currentPhase]}</p>
       )}
       {outputs && installState !== 'succeeded' && (dnsCheck ? dnsCheck.status === 'fail' : outputs.dnsManual) ? (
         <div className="do-records">
