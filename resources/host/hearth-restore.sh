@@ -90,14 +90,20 @@ swap() {
   echo swapping >"$STATE_FILE"
   local name
   while IFS= read -r name; do move_item "$PDS_DATA_DIR" "$BEFORE_DIR" "$name"; done < <(swapped_items "$PDS_DATA_DIR")
+  # The restored copies were written by root (the backup's staging); the PDS may run as its own
+  # user: they get the owner the live data had.
+  local owner
+  owner="$(stat -c %u:%g "$BEFORE_DIR/account.sqlite" 2>/dev/null || stat -c %u:%g "$PDS_DATA_DIR")"
   if [ "$blobs_inside" = 0 ] && [ -d "$WORK_DIR/blobs" ]; then
     if [ -e "$PDS_BLOBS_DIR" ]; then mv "$PDS_BLOBS_DIR" "$BEFORE_DIR/.outside-blobs"; fi
     echo "$PDS_BLOBS_DIR" >>"$WORK_DIR/moved-in"
+    chown -R "$owner" "$WORK_DIR/blobs"
     mv "$WORK_DIR/blobs" "$PDS_BLOBS_DIR"
   fi
   while IFS= read -r name; do
     # Recorded first: a rollback after a crash right here moves out only what came from the snapshot.
     echo "$PDS_DATA_DIR/$name" >>"$WORK_DIR/moved-in"
+    chown -R "$owner" "$NEW_DIR/$name"
     move_item "$NEW_DIR" "$PDS_DATA_DIR" "$name"
   done < <(swapped_items "$NEW_DIR")
   # A fresh server (disaster recovery) has no pds.env yet: take the snapshot's.
