@@ -274,7 +274,7 @@ describe('the stack runner on the Automation API (recording fake of the unreacha
   it('destroy needs the server’s name typed and warns that no backup is newer than 24 h', async () => {
     const check = await call<{ name: string; backupWarning: string }>('cloud.destroyCheck', { serverId: 'do-alpha' });
     expect(check.name).toBe('alpha');
-    expect(check.backupWarning).toMatch(/No backup of this server exists yet.*newer than 24 hours/);
+    expect(check.backupWarning).toMatch(/whether this server has a backup newer than 24 hours.*every account on it would be lost/);
     await expect(call('cloud.destroy', { serverId: 'do-alpha', confirmName: 'alpah' })).rejects.toMatchObject({ code: 'VALIDATION' });
     fake.calls.length = 0;
     const job = await settle((await call<{ jobId: string }>('cloud.destroy', { serverId: 'do-alpha', confirmName: 'alpha' })).jobId);

@@ -354,7 +354,7 @@ export class CloudService {
     return {
       name: record.plan.name,
       backupWarning:
-        'Hearth does not check this server’s backups before destroying it: unless the Backups screen shows one newer than 24 hours, every account on it would be lost for good.',
+        'Hearth cannot tell from here whether this server has a backup newer than 24 hours (check the Backups screen first): without one, every account on it would be lost for good.',
     };
   }
 
