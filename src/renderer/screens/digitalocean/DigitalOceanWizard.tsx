@@ -704,6 +704,11 @@ function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partia
   const sshUser = ssh?.username ?? null;
   const hostname = outputs?.hostname ?? null;
   const pinned = draft.hostKeyFingerprint;
+  // Read inside the hand-over without restarting it when the first connection pins the key.
+  const pinnedRef = useRef(pinned);
+  useEffect(() => {
+    pinnedRef.current = pinned;
+  }, [pinned]);
   useEffect(() => {
     if (draft.installJobId || !sshHost || !sshPort || !sshUser || !hostname) return;
     let live = true;
@@ -715,7 +720,7 @@ function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partia
         const { hostKeyFingerprint } = await call('hosts.connect', { serverId: draft.serverId, host: sshHost, port: sshPort, username: sshUser });
         if (!live) return;
         setHandOverError(null);
-        if (hostKeyFingerprint !== pinned) update({ hostKeyFingerprint }, { now: true });
+        if (hostKeyFingerprint !== pinnedRef.current) update({ hostKeyFingerprint }, { now: true });
         setPhase('preflight');
         const result = await call('hosts.preflight', { serverId: draft.serverId, hostname });
         if (!live) return;
@@ -740,7 +745,7 @@ function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partia
       live = false;
       window.clearTimeout(timer);
     };
-  }, [draft.installJobId, draft.serverId, sshHost, sshPort, sshUser, hostname, pinned, update, attempt]);
+  }, [draft.installJobId, draft.serverId, sshHost, sshPort, sshUser, hostname, update, attempt]);
 
   const installState = install?.state ?? null;
   useEffect(() => {
