@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { freePort, startPlc } from '../test/support/plc.ts';
 import { startTestServer, testServerUnavailable, type TestServer } from '../test/support/test-server.ts';
-import { launchBrowser } from './support/browser.ts';
+import { collectPageErrors, launchBrowser } from './support/browser.ts';
 import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
 
 // A new user with a VPS, in a real browser against a real `npm run web` host: Connect my server →
@@ -19,15 +19,14 @@ describe.skipIf(testServerUnavailable())('Connect my server, in browser mode', (
   let hearth: RunningHearth;
   let browser: BrowserContext;
   let page: Page;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   beforeAll(async () => {
     [server, plc] = await Promise.all([startTestServer(), startPlc()]);
     hearth = await startHearthWeb({ env: { HEARTH_RESOLVE: `${HOSTNAME}=127.0.0.1,*.${HOSTNAME}=127.0.0.1` } });
     browser = await launchBrowser();
     page = await browser.newPage();
-    page.on('console', (msg) => msg.type() === 'error' && consoleErrors.push(msg.text()));
-    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    consoleErrors = collectPageErrors(page);
   });
   afterAll(async () => {
     await browser?.close();
@@ -93,7 +92,7 @@ describe.skipIf(testServerUnavailable())('Connect my server, in browser mode', (
     // The machine itself, read over SSH: both services running, CPU/memory/disk figures.
     const host = page.getByRole('region', { name: 'My VPS: the server itself' });
     await expect.poll(() => host.getByText('running').count(), { timeout: 30_000 }).toBe(2);
-    expect(await host.getByText('CPU').count()).toBe(1);
+    expect(await host.getByText('CPU', { exact: true }).count()).toBe(1);
     await page.screenshot({ path: `${shots}/connect-servers-healthy.png` });
     expect(consoleErrors).toEqual([]);
   }, 900_000);
