@@ -4,14 +4,14 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
-import { createApp, type HearthApp } from '../src/core/app.ts';
+import type { HearthApp } from '../src/core/app.ts';
 import { cliInstallError, realAutomation } from '../src/core/cloud/automation.ts';
 import { SimulatedAutomation } from '../src/core/cloud/simulated-automation.ts';
 import { DO_PLUGIN_VERSION, PULUMI_CLI_VERSION } from '../src/core/cloud/stack-runner.ts';
-import { Redactor } from '../src/core/log/redact.ts';
-import { KeyringSecretStore } from '../src/core/secrets/index.ts';
+import type { KeyringSecretStore } from '../src/core/secrets/index.ts';
 import type { JobDetail, ResourceRow } from '../src/shared/contract/index.ts';
 import { HearthError } from '../src/shared/errors.ts';
+import { startTestApp } from './support/app.ts';
 import { startDoStandin, type DoStandin } from './support/do-standin.ts';
 
 // The stack runner inside a real Hearth core (real keychain, real jobs, real config), with the two
@@ -56,13 +56,7 @@ const settings = (serverId: string, name: string) => ({
 
 beforeAll(async () => {
   standin = await startDoStandin({ tokens: [TOKEN], domains: ['example.com'] });
-  dataDir = await mkdtemp(join(tmpdir(), 'hearth-cloud-'));
-  const keychainService = `hearth-test-${randomUUID()}`;
-  app = await createApp({
-    dataDir,
-    host: 'web',
-    version: '0.0.0-test',
-    keychainService,
+  ({ app, dataDir, secrets } = await startTestApp({
     cloud: {
       automation: fake,
       simulated: true,
@@ -70,14 +64,13 @@ beforeAll(async () => {
       publicIpUrl: `${standin.url}/standin/ip`,
       resolve4: async (name) => (name.endsWith('manual.example.org') ? ['198.51.100.23'] : []),
     },
-  });
+  }));
   app.subscribe((event, payload) => {
     if (event === 'cloud.resources') {
       const p = payload as { jobId: string; rows: ResourceRow[] };
       rowsSeen.set(p.jobId, p.rows);
     }
   });
-  secrets = new KeyringSecretStore({ service: keychainService, redactor: new Redactor() });
 });
 
 afterAll(async () => {
