@@ -39,6 +39,7 @@ export function sandboxBackupHost(opts: { dataDir: string; sandbox: Sandbox; nam
       start: async (ctx) => {
         await sandbox.start(ctx);
       },
+      running: () => sandbox.status().state === 'running',
     },
     note: 'The sandbox has no timer: its backups run when you press “Back up now”. A real server backs itself up on schedule, even while this computer is off.',
     scheduled: false,

@@ -27,12 +27,17 @@ import { explainS3Error, probeTarget } from './s3-probe.ts';
 export const S3_SECRET = 'backup-s3-secret';
 export const RESTIC_PASSWORD = 'restic-password';
 
+/** How long a restarted PDS gets to answer its health check before the restore is rolled back. */
+const HEALTH_WAIT_MS = 120_000;
+
 export const DEFAULT_SCHEDULE: BackupSchedule = { onCalendar: '*-*-* 03:30:00', keepDaily: 7, keepWeekly: 4, keepMonthly: 12 };
 
 /** How the PDS on a server is stopped and started around a restore. */
 export interface PdsControl {
   stop(ctx: JobContext): Promise<void>;
   start(ctx: JobContext): Promise<void>;
+  /** False once the PDS is known to be down (no point waiting for its health then). */
+  running?: () => boolean;
 }
 
 /** Everything backups need to know about one server. */
@@ -421,8 +426,17 @@ export class BackupService {
   async #checkHeadsOverXrpc(host: BackupHost, expected: HeadLine[], ctx: JobContext): Promise<void> {
     const base = await host.pdsUrl();
     const fetch = host.fetch ?? globalThis.fetch;
-    const health = await fetch(`${base}/xrpc/_health`, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]) });
-    if (!health.ok) throw new HearthError('UNAVAILABLE', `the PDS is not healthy after the restore (HTTP ${health.status})`, '');
+    // A PDS started by systemd answers after a few seconds (Caddy says 502 meanwhile).
+    const deadline = Date.now() + HEALTH_WAIT_MS;
+    for (;;) {
+      const health = await fetch(`${base}/xrpc/_health`, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]) }).catch((err: unknown) => {
+        throwIfCancelled(ctx.signal);
+        return { ok: false, status: err instanceof Error ? err.message : String(err) };
+      });
+      if (health.ok) break;
+      if (Date.now() > deadline || host.pds.running?.() === false) throw new HearthError('UNAVAILABLE', `the PDS is not healthy after the restore (${String(health.status)})`, '');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
     for (const head of expected) {
       const res = await fetch(`${base}/xrpc/com.atproto.sync.getLatestCommit?did=${encodeURIComponent(head.did)}`, {
         signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]),
