@@ -10,23 +10,19 @@
  * `dropletSshPort` option points the droplet's SSH at the test server's port. What DigitalOcean does
  * with the registered key (cloud-init writes it to root's authorized_keys) the test does by hand.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type HearthApp } from '../src/core/app.ts';
+import type { HearthApp } from '../src/core/app.ts';
 import { SimulatedAutomation } from '../src/core/cloud/simulated-automation.ts';
-import { Redactor } from '../src/core/log/redact.ts';
-import { KeyringSecretStore } from '../src/core/secrets/index.ts';
-import type { JobDetail } from '../src/shared/contract/index.ts';
+import type { KeyringSecretStore } from '../src/core/secrets/index.ts';
+import { startTestApp } from './support/app.ts';
 import { contractCalls } from './support/calls.ts';
 import { startDoStandin, type DoStandin } from './support/do-standin.ts';
 import { freePort, startPlc } from './support/plc.ts';
 import { startTestServer, testServerUnavailable, type TestServer } from './support/test-server.ts';
 
 const unavailable = testServerUnavailable();
-const TOKEN = `dop_v1_${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '')}`;
+const TOKEN = `dop_v1_${randomBytes(32).toString('hex')}`;
 const HOSTNAME = 'pds.handover.test';
 const ELSEWHERE = 'late.handover.test';
 const SERVER_ID = 'do-handover';
@@ -41,28 +37,12 @@ describe.skipIf(unavailable)('DigitalOcean wizard hand-over to the SSH install (
   let app: HearthApp;
   let secrets: KeyringSecretStore;
   let ports: { httpsPort: number; httpPort: number; pdsPort: number; caddyAdminPort: number };
-  const { call } = contractCalls(() => app);
-
-  async function settle(jobId: string, timeoutMs = 600_000): Promise<JobDetail> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const job = await call('jobs.get', { id: jobId });
-      if (job.state !== 'running') return job;
-      if (Date.now() > until) throw new Error(`job ${jobId} still running: ${job.step}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const { call, settled: settle } = contractCalls(() => app);
   const server = async () => (await call('servers.list', {})).find((s) => s.id === SERVER_ID);
 
   beforeAll(async () => {
     [droplet, plc, standin] = await Promise.all([startTestServer(), startPlc(), startDoStandin({ tokens: [TOKEN], domains: [] })]);
-    const dataDir = await mkdtemp(join(tmpdir(), 'hearth-handover-'));
-    const keychainService = `hearth-test-${randomUUID()}`;
-    app = await createApp({
-      dataDir,
-      host: 'web',
-      version: '0.0.0-test',
-      keychainService,
+    ({ app, secrets } = await startTestApp({
       cloud: {
         automation: new SimulatedAutomation({ address: droplet.host }),
         simulated: true,
@@ -70,8 +50,7 @@ describe.skipIf(unavailable)('DigitalOcean wizard hand-over to the SSH install (
         publicIpUrl: `${standin.url}/standin/ip`,
         dropletSshPort: droplet.port,
       },
-    });
-    secrets = new KeyringSecretStore({ service: keychainService, redactor: new Redactor() });
+    }));
     ports = { httpsPort: await freePort(), httpPort: await freePort(), pdsPort: await freePort(), caddyAdminPort: await freePort() };
   }, 180_000);
   afterAll(async () => {
