@@ -1,8 +1,7 @@
 import * as Dialog from '@radix-ui/react-dialog';
 import { useRef, useState, type ReactNode } from 'react';
-import type { ErrorInfo } from '../../shared/errors.ts';
-import { toErrorInfo } from '../bridge/index.ts';
 import { ErrorMessage } from './ErrorMessage.tsx';
+import { useConfirm } from './useConfirm.ts';
 
 /**
  * A confirmation in a modal dialog (Radix Dialog: focus trap, Escape, focus returns to the
@@ -33,21 +32,7 @@ export function ConfirmDialog({
 }) {
   const triggerRef = useRef<HTMLButtonElement>(null);
   const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ErrorInfo | null>(null);
-
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await onConfirm();
-      setOpen(false);
-    } catch (err) {
-      setError(toErrorInfo(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, confirm, clearError } = useConfirm(onConfirm, () => setOpen(false));
 
   return (
     <Dialog.Root
@@ -55,7 +40,7 @@ export function ConfirmDialog({
       onOpenChange={(next) => {
         if (busy) return;
         setOpen(next);
-        if (!next) setError(null);
+        if (!next) clearError();
       }}
     >
       <Dialog.Trigger asChild ref={triggerRef}>

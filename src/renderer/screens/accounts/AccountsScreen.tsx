@@ -1,10 +1,8 @@
 import { useDeferredValue, useEffect, useId, useMemo, useState } from 'react';
 import { call } from '../../bridge/index.ts';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
-import { ScreenHeading } from '../../components/ScreenHeading.tsx';
+import { ServerScopedScreen } from '../../components/ServerScopedScreen.tsx';
 import { useSandboxStore } from '../../state/sandbox.ts';
-import { useServersStore } from '../../state/servers.ts';
-import { routeHref } from '../../state/ui.ts';
 import { AccountDetail } from './AccountDetail.tsx';
 import { AccountsTable } from './AccountsTable.tsx';
 import { ConfirmAction } from './ConfirmAction.tsx';
@@ -15,43 +13,12 @@ import { useAccountsStore } from './store.ts';
 import './accounts.css';
 
 export function AccountsScreen() {
-  const servers = useServersStore((s) => s.servers);
   const chosen = useAccountsStore((s) => s.serverId);
   const setServer = useAccountsStore((s) => s.setServer);
-  const serverId = chosen && servers?.some((s) => s.id === chosen) ? chosen : (servers?.[0]?.id ?? null);
-  const server = servers?.find((s) => s.id === serverId);
-  const pickerId = useId();
-
   return (
-    <div className="screen screen-wide">
-      <div className="screen-header">
-        <ScreenHeading>Accounts</ScreenHeading>
-        {servers && servers.length > 1 ? (
-          <div className="field-inline">
-            <label htmlFor={pickerId}>Server</label>
-            <select id={pickerId} className="input" value={serverId ?? ''} onChange={(e) => setServer(e.target.value)}>
-              {servers.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.name}
-                </option>
-              ))}
-            </select>
-          </div>
-        ) : null}
-      </div>
-      {servers === null ? (
-        <p className="muted">Loading servers…</p>
-      ) : !server ? (
-        <div className="empty">
-          <p>No servers yet.</p>
-          <p>
-            <a href={routeHref({ screen: 'setup' })}>Set up a server</a> (or try the sandbox on this computer) to manage its accounts.
-          </p>
-        </div>
-      ) : (
-        <ServerAccounts key={server.id} serverId={server.id} serverName={server.name} serverUrl={server.url} />
-      )}
-    </div>
+    <ServerScopedScreen title="Accounts" chosenId={chosen} onChoose={setServer} purpose="manage its accounts">
+      {(server) => <ServerAccounts key={server.id} serverId={server.id} serverName={server.name} serverUrl={server.url} />}
+    </ServerScopedScreen>
   );
 }
 

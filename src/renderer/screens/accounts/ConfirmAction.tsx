@@ -1,8 +1,7 @@
 import * as AlertDialog from '@radix-ui/react-alert-dialog';
 import { useId, useState, type ReactNode } from 'react';
-import type { ErrorInfo } from '../../../shared/errors.ts';
-import { toErrorInfo } from '../../bridge/index.ts';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
+import { useConfirm } from '../../components/useConfirm.ts';
 
 /**
  * A destructive action's confirmation (Radix AlertDialog: focus starts on Cancel, Escape cancels).
@@ -36,26 +35,17 @@ export function ConfirmAction({
   onConfirm: () => Promise<void> | void;
 }) {
   const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
   const [typed, setTyped] = useState('');
-  const [error, setError] = useState<ErrorInfo | null>(null);
   const inputId = useId();
   const matches = typeToConfirm === undefined || typed.trim().toLowerCase() === typeToConfirm.toLowerCase();
-
+  const run = useConfirm(onConfirm, () => {
+    setOpen(false);
+    setTyped('');
+    onOpenChange?.(false);
+  });
+  const { busy, error } = run;
   const confirm = async () => {
-    if (!matches) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await onConfirm();
-      setOpen(false);
-      setTyped('');
-      onOpenChange?.(false);
-    } catch (err) {
-      setError(toErrorInfo(err));
-    } finally {
-      setBusy(false);
-    }
+    if (matches) await run.confirm();
   };
 
   return (
@@ -66,7 +56,7 @@ export function ConfirmAction({
         setOpen(next);
         onOpenChange?.(next);
         if (!next) {
-          setError(null);
+          run.clearError();
           setTyped('');
         }
       }}

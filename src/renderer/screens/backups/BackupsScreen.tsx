@@ -1,12 +1,11 @@
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { BackupOverview, Snapshot } from '../../../shared/contract/index.ts';
 import type { ErrorInfo } from '../../../shared/errors.ts';
 import { call, toErrorInfo } from '../../bridge/index.ts';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
 import { ProgressBar } from '../../components/ProgressBar.tsx';
-import { ScreenHeading } from '../../components/ScreenHeading.tsx';
+import { ServerScopedScreen } from '../../components/ServerScopedScreen.tsx';
 import { formatDateTime } from '../../format.ts';
-import { useServersStore } from '../../state/servers.ts';
 import { routeHref } from '../../state/ui.ts';
 import { RestoreWizard } from './RestoreWizard.tsx';
 import { TargetForm } from './TargetForm.tsx';
@@ -14,40 +13,11 @@ import { formatBytes, useBackupsChanged, useJob } from './useJob.ts';
 import './backups.css';
 
 export function BackupsScreen() {
-  const servers = useServersStore((s) => s.servers);
   const [chosen, setChosen] = useState<string | null>(null);
-  const server = servers?.find((s) => s.id === chosen) ?? servers?.[0] ?? null;
-  const pickerId = useId();
   return (
-    <div className="screen screen-wide">
-      <div className="screen-header">
-        <ScreenHeading>Backups</ScreenHeading>
-        {servers && servers.length > 1 ? (
-          <div className="field-inline">
-            <label htmlFor={pickerId}>Server</label>
-            <select id={pickerId} className="input" value={server?.id ?? ''} onChange={(e) => setChosen(e.target.value)}>
-              {servers.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.name}
-                </option>
-              ))}
-            </select>
-          </div>
-        ) : null}
-      </div>
-      {servers === null ? (
-        <p className="muted">Loading servers…</p>
-      ) : !server ? (
-        <div className="empty">
-          <p>No servers yet.</p>
-          <p>
-            <a href={routeHref({ screen: 'setup' })}>Set up a server</a> (or try the sandbox on this computer) to back it up.
-          </p>
-        </div>
-      ) : (
-        <ServerBackups key={server.id} serverId={server.id} serverName={server.name} />
-      )}
-    </div>
+    <ServerScopedScreen title="Backups" chosenId={chosen} onChoose={setChosen} purpose="back it up">
+      {(server) => <ServerBackups key={server.id} serverId={server.id} serverName={server.name} />}
+    </ServerScopedScreen>
   );
 }
 
