@@ -3,7 +3,7 @@ import { AtpAgent, RichText } from '@atproto/api';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyringSecretStore } from '../src/core/secrets/index.ts';
-import { launchBrowser } from './support/browser.ts';
+import { collectPageErrors, launchBrowser } from './support/browser.ts';
 import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
 
 // A new user manages accounts on the sandbox, in a real browser against a real `npm run web`
@@ -15,7 +15,7 @@ let hearth: RunningHearth;
 let browser: BrowserContext;
 let page: Page;
 let pdsUrl: string;
-const consoleErrors: string[] = [];
+let consoleErrors: string[] = [];
 const dialogs: string[] = [];
 const shots = `${repoRoot}docs/screenshots`;
 const name = `newbie${randomUUID().slice(0, 6)}`;
@@ -34,8 +34,7 @@ beforeAll(async () => {
   hearth = await startHearthWeb();
   browser = await launchBrowser();
   page = await browser.newPage();
-  page.on('console', (msg) => msg.type() === 'error' && consoleErrors.push(msg.text()));
-  page.on('pageerror', (err) => consoleErrors.push(String(err)));
+  consoleErrors = collectPageErrors(page);
   page.on('dialog', (d) => {
     dialogs.push(d.message());
     void d.dismiss();

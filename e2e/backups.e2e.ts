@@ -3,7 +3,7 @@ import { AtpAgent } from '@atproto/api';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3Server, type S3Fixture } from '../test/support/s3-server.ts';
-import { launchBrowser } from './support/browser.ts';
+import { collectPageErrors, launchBrowser } from './support/browser.ts';
 import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
 
 // A new user backs up the sandbox and restores it, in a real browser against a real `npm run web`
@@ -15,7 +15,7 @@ let s3: S3Fixture;
 let browser: BrowserContext;
 let page: Page;
 let pdsUrl: string;
-const consoleErrors: string[] = [];
+let consoleErrors: string[] = [];
 const shots = `${repoRoot}docs/screenshots`;
 const main = () => page.getByRole('main');
 const account = { handle: `keeper${randomUUID().slice(0, 6)}.test`, password: `pw-${randomUUID()}`, did: '' };
@@ -26,8 +26,7 @@ beforeAll(async () => {
   hearth = await startHearthWeb();
   browser = await launchBrowser();
   page = await browser.newPage();
-  page.on('console', (msg) => msg.type() === 'error' && consoleErrors.push(msg.text()));
-  page.on('pageerror', (err) => consoleErrors.push(String(err)));
+  consoleErrors = collectPageErrors(page);
 });
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startDoStandin, type DoStandin } from '../test/support/do-standin.ts';
 import { startTestServer, type TestServer } from '../test/support/test-server.ts';
-import { launchBrowser } from './support/browser.ts';
+import { collectPageErrors, launchBrowser } from './support/browser.ts';
 import { filesContaining } from './support/files.ts';
 import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
 
@@ -23,7 +23,7 @@ let droplet: TestServer;
 let hearth: RunningHearth;
 let browser: BrowserContext;
 let page: Page;
-const consoleErrors: string[] = [];
+let consoleErrors: string[] = [];
 const shots = `${repoRoot}docs/screenshots`;
 
 beforeAll(async () => {
@@ -35,8 +35,7 @@ beforeAll(async () => {
   hearth = await startHearthWeb();
   browser = await launchBrowser();
   page = await browser.newPage();
-  page.on('console', (msg) => msg.type() === 'error' && consoleErrors.push(msg.text()));
-  page.on('pageerror', (err) => consoleErrors.push(String(err)));
+  consoleErrors = collectPageErrors(page);
 });
 
 afterAll(async () => {
