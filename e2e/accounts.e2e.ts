@@ -4,6 +4,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyringSecretStore } from '../src/core/secrets/index.ts';
 import { collectPageErrors, launchBrowser } from './support/browser.ts';
+import { startSandboxFromFirstRun } from './support/hearth-page.ts';
 import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
 
 // A new user manages accounts on the sandbox, in a real browser against a real `npm run web`
@@ -67,14 +68,7 @@ async function listedHandles(): Promise<string[]> {
 
 describe('accounts in browser mode on the sandbox', () => {
   it('starts the sandbox from the first-run screen', async () => {
-    await page.goto(hearth.openUrl);
-    await page.getByRole('button', { name: 'Try it on this computer' }).click();
-    const healthy = page.getByRole('status').filter({ hasText: 'Healthy' }).first();
-    await expect.poll(() => healthy.isVisible(), { timeout: 120_000, interval: 500 }).toBe(true);
-    pdsUrl = await page.evaluate(async () => {
-      const reply = await (window as unknown as { hearth: { invoke(c: string, i: unknown): Promise<{ result: { pdsUrl: string } }> } }).hearth.invoke('sandbox.status', {});
-      return reply.result.pdsUrl;
-    });
+    pdsUrl = await startSandboxFromFirstRun(page, hearth.openUrl);
     expect(pdsUrl).toMatch(/^http:\/\/localhost:\d+$/);
 
     // Someone else on the server writes hostile data: HTML in a display name and in a post.

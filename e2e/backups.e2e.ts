@@ -4,6 +4,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3Server, type S3Fixture } from '../test/support/s3-server.ts';
 import { collectPageErrors, launchBrowser } from './support/browser.ts';
+import { startSandboxFromFirstRun } from './support/hearth-page.ts';
 import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
 
 // A new user backs up the sandbox and restores it, in a real browser against a real `npm run web`
@@ -43,14 +44,7 @@ async function postTexts(): Promise<string[]> {
 
 describe('backups in browser mode on the sandbox', () => {
   it('starts the sandbox and writes a first post', async () => {
-    await page.goto(hearth.openUrl);
-    await page.getByRole('button', { name: 'Try it on this computer' }).click();
-    const healthy = page.getByRole('status').filter({ hasText: 'Healthy' }).first();
-    await expect.poll(() => healthy.isVisible(), { timeout: 120_000, interval: 500 }).toBe(true);
-    pdsUrl = await page.evaluate(async () => {
-      const reply = await (window as unknown as { hearth: { invoke(c: string, i: unknown): Promise<{ result: { pdsUrl: string } }> } }).hearth.invoke('sandbox.status', {});
-      return reply.result.pdsUrl;
-    });
+    pdsUrl = await startSandboxFromFirstRun(page, hearth.openUrl);
     agent = new AtpAgent({ service: pdsUrl });
     account.did = (await agent.createAccount({ handle: account.handle, email: 'keeper@example.com', password: account.password })).data.did;
     await agent.post({ text: 'before the backup' });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import { launchBrowser } from './support/browser.ts';
+import { invokeInPage } from './support/hearth-page.ts';
 import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
 
 // What a user sees when something around Hearth is wrong: no keychain, or a damaged settings
@@ -33,10 +34,7 @@ describe('when something around Hearth is wrong', () => {
     await page.screenshot({ path: `${repoRoot}docs/screenshots/no-keychain.png` });
 
     // Nothing was started or written for the sandbox.
-    const status = await page.evaluate(async () => {
-      const hearth = (window as unknown as { hearth: { invoke(c: string, i: unknown): Promise<{ ok: boolean; result: { state: string } }> } }).hearth;
-      return (await hearth.invoke('sandbox.status', {})).result.state;
-    });
+    const status = (await invokeInPage<{ state: string }>(page, 'sandbox.status', {})).result.state;
     expect(status).toBe('absent');
     await expect(readFile(join(hearth.dataDir, 'sandbox', 'sandbox.json'))).rejects.toThrow();
   });

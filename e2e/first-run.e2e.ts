@@ -3,6 +3,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { KeyringSecretStore } from '../src/core/secrets/index.ts';
 import { collectPageErrors, launchBrowser } from './support/browser.ts';
 import { filesContaining } from './support/files.ts';
+import { invokeInPage } from './support/hearth-page.ts';
 import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
 
 // A new user's first minutes, in a real browser against a real `npm run web` host: open the
@@ -80,7 +81,7 @@ describe('first run in browser mode', () => {
       idb: JSON.stringify(await indexedDB.databases()),
       html: document.documentElement.outerHTML,
     }));
-    const jobs = await page.evaluate(async () => JSON.stringify(await (window as unknown as { hearth: { invoke(c: string, i: unknown): Promise<unknown> } }).hearth.invoke('jobs.list', {})));
+    const jobs = JSON.stringify(await invokeInPage(page, 'jobs.list', {}));
     for (const name of ['sandbox/jwt-secret', 'sandbox/admin-password', 'sandbox/plc-rotation-key']) {
       const value = await store.get(name);
       expect(value, name).toBeTruthy();
@@ -92,10 +93,7 @@ describe('first run in browser mode', () => {
   });
 
   it('stops the sandbox when Hearth quits', async () => {
-    const pdsUrl = await page.evaluate(async () => {
-      const reply = (await (window as unknown as { hearth: { invoke(c: string, i: unknown): Promise<{ ok: boolean; result: { pdsUrl: string } }> } }).hearth.invoke('sandbox.status', {}));
-      return reply.result.pdsUrl;
-    });
+    const { pdsUrl } = (await invokeInPage<{ pdsUrl: string }>(page, 'sandbox.status', {})).result;
     expect((await fetch(`${pdsUrl}/xrpc/_health`)).ok).toBe(true);
     expect(await hearth.stop()).toBe(0);
     await expect(fetch(`${pdsUrl}/xrpc/_health`)).rejects.toThrow();
