@@ -3,6 +3,7 @@ import type { AppInfo } from '../shared/contract/index.ts';
 import type { Envelope } from '../shared/errors.ts';
 import { accountsHandlers } from './accounts/index.ts';
 import { appHandlers } from './app-handlers.ts';
+import { Backups } from './backups/backups.ts';
 import { backupsHandlers } from './backups/handlers.ts';
 import { cloudHandlers } from './cloud/handlers.ts';
 import { CloudService, type CloudServiceOptions } from './cloud/index.ts';
@@ -84,6 +85,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     ...options.cloud,
   });
 
+  const hosts = new HostManager({ servers, secrets, dataDir: options.dataDir });
   const services: Services = {
     host: options.host,
     version: options.version,
@@ -96,7 +98,8 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     jobs,
     sandbox,
     cloud,
-    hosts: new HostManager({ servers, secrets, dataDir: options.dataDir }),
+    hosts,
+    backups: new Backups({ dataDir: options.dataDir, secrets, redactor, servers, sandbox, hosts }),
   };
 
   const handlers: Handlers = {

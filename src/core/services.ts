@@ -1,4 +1,5 @@
 import type { AppInfo, CallName } from '../shared/contract/index.ts';
+import type { Backups } from './backups/backups.ts';
 import type { CloudService } from './cloud/index.ts';
 import type { ConfigStore } from './config/index.ts';
 import type { EventBus } from './events.ts';
@@ -24,6 +25,7 @@ export interface Services {
   sandbox: Sandbox;
   cloud: CloudService;
   hosts: HostManager;
+  backups: Backups;
 }
 
 /** The handlers of one service: every call whose name starts with "<service>.". */

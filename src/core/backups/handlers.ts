@@ -1,32 +1,16 @@
 import { HearthError } from '../../shared/errors.ts';
 import type { JobContext } from '../jobs/job-context.ts';
-import { SANDBOX_SERVER_ID } from '../sandbox/index.ts';
 import type { ServiceHandlers, Services } from '../services.ts';
 import { downloadSnapshot } from './download.ts';
-import { sandboxBackupHost, sshBackupHost } from './hosts.ts';
-import { BackupService, DEFAULT_SCHEDULE, type BackupHost } from './service.ts';
+import { DEFAULT_SCHEDULE, type BackupHost } from './service.ts';
 
 /**
  * The Backups screen's calls. Long operations (backup, verify, restore, download) are jobs; the
  * S3 secret arrives from the form once and goes straight to the keychain, never back out.
  */
 export function backupsHandlers(services: Services): ServiceHandlers<'backups'> {
-  const service = new BackupService({ dataDir: services.dataDir, secrets: services.secrets, redactor: services.redactor });
-
-  const hostFor = async (serverId: string): Promise<BackupHost> => {
-    const server = services.servers.get(serverId);
-    if (server.kind === 'sandbox' || serverId === SANDBOX_SERVER_ID) {
-      return sandboxBackupHost({ dataDir: services.dataDir, sandbox: services.sandbox, name: server.name });
-    }
-    return sshBackupHost({
-      serverId,
-      name: server.name,
-      url: server.url,
-      session: await services.hosts.session(serverId),
-      fetch: await services.hosts.fetchFor(serverId),
-      onCalendar: async () => (await service.stored(serverId))?.schedule.onCalendar ?? DEFAULT_SCHEDULE.onCalendar,
-    });
-  };
+  const { service } = services.backups;
+  const hostFor = (serverId: string) => services.backups.hostFor(serverId);
 
   const job = (serverId: string, kind: string, title: string, run: (ctx: JobContext, host: BackupHost) => Promise<unknown>) => {
     const server = services.servers.get(serverId);
