@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call } from './define.ts';
+import { ServerId } from './servers.ts';
 
 export const KeychainStatus = z.object({
   available: z.boolean(),
@@ -27,4 +28,23 @@ export type AppInfo = z.infer<typeof AppInfo>;
 
 export const appCalls = {
   'app.info': call(z.object({}).strict(), AppInfo),
+};
+
+/**
+ * Something the user should hear about even when the window is closed: the Electron host shows it
+ * as a desktop notification, the browser page as an alert (and a web notification when allowed).
+ */
+export const AppNotification = z.object({
+  /** The same for the same occurrence, so a window shows it once. */
+  id: z.string().max(200),
+  /** backup-failed: clicking opens the Backups screen of serverId. */
+  kind: z.enum(['backup-failed']),
+  serverId: ServerId,
+  title: z.string().max(200),
+  body: z.string().max(2000),
+});
+export type AppNotification = z.infer<typeof AppNotification>;
+
+export const appEvents = {
+  'app.notification': AppNotification,
 };

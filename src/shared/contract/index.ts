@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { accountsCalls } from './accounts.ts';
-import { appCalls } from './app.ts';
+import { appCalls, appEvents } from './app.ts';
 import { backupsCalls, backupsEvents } from './backups.ts';
 import { cloudCalls, cloudEvents } from './cloud.ts';
 import { hostsCalls } from './hosts.ts';
@@ -35,6 +35,7 @@ export const calls = {
 
 /** Every event core pushes to the renderer, by name. */
 export const events = {
+  ...appEvents,
   ...jobsEvents,
   ...serversEvents,
   ...sandboxEvents,

@@ -48,6 +48,17 @@ export type Server = z.infer<typeof Server>;
 
 export const HealthStatus = z.enum(['healthy', 'unhealthy', 'unreachable', 'stopped']);
 
+/** The server's backups as health sees them; absent or null when no backup target is set up. */
+export const BackupHealth = z.object({
+  /** True when the most recent backup run failed. */
+  failing: z.boolean(),
+  lastSuccessAt: z.string().nullable(),
+  lastError: z.object({ at: z.string(), message: z.string() }).nullable(),
+  /** Plain words when the backup status could not be read (the server did not answer…); else null. */
+  problem: z.string().nullable(),
+});
+export type BackupHealth = z.infer<typeof BackupHealth>;
+
 export const ServerHealth = z.object({
   serverId: ServerId,
   status: HealthStatus,
@@ -60,6 +71,7 @@ export const ServerHealth = z.object({
   checkedAt: z.string(),
   /** Plain words when not healthy. */
   message: z.string(),
+  backup: BackupHealth.nullable().optional(),
 });
 export type ServerHealth = z.infer<typeof ServerHealth>;
 
