@@ -4,6 +4,7 @@ import type { Envelope } from '../shared/errors.ts';
 import { accountsHandlers } from './accounts/index.ts';
 import { appHandlers } from './app-handlers.ts';
 import { Backups } from './backups/backups.ts';
+import { BackupMonitor } from './backups/monitor.ts';
 import { backupsHandlers } from './backups/handlers.ts';
 import { cloudHandlers } from './cloud/handlers.ts';
 import { CloudService, type CloudServiceOptions } from './cloud/index.ts';
@@ -18,6 +19,7 @@ import { createDispatcher, type Handlers } from './rpc/dispatch.ts';
 import { sandboxHandlers } from './sandbox/handlers.ts';
 import { Sandbox } from './sandbox/index.ts';
 import { KeyringSecretStore } from './secrets/index.ts';
+import { backupStatusReader } from './servers/backup-health.ts';
 import { serversHandlers } from './servers/handlers.ts';
 import { ServerRegistry } from './servers/registry.ts';
 import type { Services } from './services.ts';
@@ -36,6 +38,8 @@ export interface AppOptions {
   onInternalError?: (err: unknown) => void;
   /** Tests substitute the Pulumi engine and the DigitalOcean endpoints here. */
   cloud?: Pick<CloudServiceOptions, 'automation' | 'simulated' | 'apiUrl' | 'publicIpUrl' | 'resolve4' | 'dropletSshPort'>;
+  /** How often the backup status of every server is checked (default 5 min); tests shorten it. */
+  backupCheckIntervalMs?: number;
 }
 
 export interface HearthApp {
@@ -113,10 +117,22 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     ...backupsHandlers(services),
   };
 
+  // Scheduled backups fail while Hearth may be closed: the monitor looks now, after each backup
+  // job and every few minutes, and raises app.notification once per failure.
+  const backupMonitor = new BackupMonitor({
+    servers,
+    bus,
+    read: backupStatusReader(services),
+    ...(options.backupCheckIntervalMs && { intervalMs: options.backupCheckIntervalMs }),
+    ...(options.onInternalError && { onError: options.onInternalError }),
+  });
+  backupMonitor.start();
+
   return {
     dispatch: createDispatcher(handlers, redactor, options.onInternalError),
     subscribe: (listener) => bus.subscribe(listener),
     async close() {
+      backupMonitor.stop();
       await jobs.shutdown();
       services.hosts.close();
       await sandbox.stop();

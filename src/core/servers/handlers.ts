@@ -1,16 +1,25 @@
-import type { ServerHealth } from '../../shared/contract/servers.ts';
+import type { Server, ServerHealth } from '../../shared/contract/servers.ts';
 import type { ServiceHandlers, Services } from '../services.ts';
+import { backupStatusReader } from './backup-health.ts';
 import { probeHealth } from './health.ts';
 
-export function serversHandlers({ servers, sandbox, hosts }: Services): ServiceHandlers<'servers'> {
+export function serversHandlers(services: Services): ServiceHandlers<'servers'> {
+  const { servers, sandbox, hosts } = services;
+  const readBackup = backupStatusReader(services);
+  const probe = async (server: Server): Promise<ServerHealth> => {
+    if (server.kind === 'sandbox' && sandbox.status().state !== 'running') return stoppedSandbox(server.id);
+    // Servers Hearth installed may use Caddy's internal CA, trusted for that server only.
+    if (server.install) return probeHealth(server.id, server.url, undefined, await hosts.fetchFor(server.id));
+    return probeHealth(server.id, server.url);
+  };
   return {
     'servers.list': async () => servers.list(),
     'servers.health': async ({ serverId }) => {
       const server = servers.get(serverId);
-      if (server.kind === 'sandbox' && sandbox.status().state !== 'running') return stoppedSandbox(serverId);
-      // Servers Hearth installed may use Caddy's internal CA, trusted for that server only.
-      if (server.install) return probeHealth(serverId, server.url, undefined, await hosts.fetchFor(serverId));
-      return probeHealth(serverId, server.url);
+      // The backup status is read alongside the PDS check: a stopped sandbox or a down PDS still
+      // has a last backup worth showing.
+      const [health, backup] = await Promise.all([probe(server), readBackup(serverId, server.name)]);
+      return { ...health, backup: backup?.health ?? null };
     },
   };
 }
