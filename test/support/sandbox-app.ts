@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp, type HearthApp } from '../../src/core/app.ts';
+import { createApp, type AppOptions, type HearthApp } from '../../src/core/app.ts';
 import { Redactor } from '../../src/core/log/redact.ts';
 import { KeyringSecretStore } from '../../src/core/secrets/index.ts';
 import type { CallInput, CallName, CallOutput, Server } from '../../src/shared/contract/index.ts';
@@ -34,10 +34,10 @@ export interface SandboxApp {
  * A real Hearth core (temp data dir, throwaway keychain service) with its sandbox started the way
  * the UI starts it: a real PLC and a real PDS as child processes. Run inside scripts/with-keyring.sh.
  */
-export async function startSandboxApp(): Promise<SandboxApp> {
+export async function startSandboxApp(options: Pick<AppOptions, 'backupCheckIntervalMs'> = {}): Promise<SandboxApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hearth-home-'));
   const keychainService = `hearth-test-${randomUUID()}`;
-  const app = await createApp({ dataDir, host: 'web', version: '0.0.0-test', keychainService });
+  const app = await createApp({ dataDir, host: 'web', version: '0.0.0-test', keychainService, ...options });
   const call = callerFor(app);
   const secrets = new KeyringSecretStore({ service: keychainService, redactor: new Redactor() });
   const { jobId } = await call('sandbox.start', {});

@@ -44,7 +44,8 @@ export class BackupMonitor {
     this.#timer = setInterval(() => void this.checkAll(), this.#options.intervalMs ?? BACKUP_CHECK_INTERVAL_MS);
     // A timer alone must not keep Hearth (or a test) running.
     this.#timer.unref();
-    void this.checkAll();
+    // The first look waits a turn, so the host that just created the app has subscribed by then.
+    setTimeout(() => void this.checkAll(), 0).unref();
   }
 
   stop(): void {
