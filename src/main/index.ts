@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { createApp, type HearthApp } from '../core/app.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
 import { connectBridge, forwardEvents } from './bridge.ts';
+import { electronNotifier } from './desktop-notifier.ts';
+import { desktopNotifications } from './notifications.ts';
 import { createTray } from './tray.ts';
 import { createMainWindow, isAppUrl } from './window.ts';
 
@@ -50,6 +52,13 @@ if (!app.requestSingleInstanceLock()) {
     hearth.subscribe((event, payload) => {
       if (event === 'sandbox.status') tray.update(payload as Parameters<typeof tray.update>[0]);
     });
+    // A failed backup becomes a desktop notification; clicking it shows its screen in the window.
+    const open = (route: string) => {
+      show();
+      // The route is made from a validated server id; the page follows changes of its hash.
+      void win?.webContents.executeJavaScript(`window.location.hash = ${JSON.stringify(route)}`).catch(() => undefined);
+    };
+    hearth.subscribe(desktopNotifications(electronNotifier(), open));
     show();
   });
 
