@@ -2,6 +2,7 @@ import { useEffect, useRef, type ReactNode, type RefObject } from 'react';
 import { getBridge } from './bridge/index.ts';
 import { useConnection, useSecondsUntil } from './bridge/useConnection.ts';
 import { Banners } from './components/Banners.tsx';
+import { Notices } from './components/Notices.tsx';
 import { JobsScreen } from './screens/JobsScreen.tsx';
 import { AccountsScreen } from './screens/accounts/AccountsScreen.tsx';
 import { FeedScreen, SettingsScreen } from './screens/Placeholders.tsx';
@@ -57,6 +58,7 @@ export function App() {
       </div>
       <main id="main" ref={mainRef} tabIndex={-1} className="main">
         <Banners />
+        <Notices />
         {route ? <CurrentScreen route={route} /> : <p className="muted loading">Loading…</p>}
       </main>
     </div>

@@ -1,7 +1,7 @@
-import { useId, type ReactNode } from 'react';
+import { useEffect, useId, type ReactNode } from 'react';
 import type { Server } from '../../shared/contract/index.ts';
 import { useServersStore } from '../state/servers.ts';
-import { routeHref } from '../state/ui.ts';
+import { routeHref, useUiStore } from '../state/ui.ts';
 import { ScreenHeading } from './ScreenHeading.tsx';
 
 /**
@@ -24,8 +24,22 @@ export function ServerScopedScreen({
   children: (server: Server) => ReactNode;
 }) {
   const servers = useServersStore((s) => s.servers);
-  const server = servers?.find((s) => s.id === chosenId) ?? servers?.[0] ?? null;
+  const route = useUiStore((s) => s.route);
+  const navigate = useUiStore((s) => s.navigate);
+  const routeServerId = route?.serverId ?? null;
+  const server = servers?.find((s) => s.id === chosenId) ?? servers?.find((s) => s.id === routeServerId) ?? servers?.[0] ?? null;
   const pickerId = useId();
+
+  // An address naming a server (#/backups/<id>, from a notification) chooses it. (onChoose is a
+  // state setter, the same function on every render.)
+  useEffect(() => {
+    if (routeServerId) onChoose(routeServerId);
+  }, [routeServerId, onChoose]);
+  const pick = (serverId: string) => {
+    onChoose(serverId);
+    // Keep such an address in step, so following it again chooses its server again.
+    if (route?.serverId) navigate({ ...route, serverId }, { replace: true });
+  };
 
   return (
     <div className="screen screen-wide">
@@ -34,7 +48,7 @@ export function ServerScopedScreen({
         {servers && servers.length > 1 ? (
           <div className="field-inline">
             <label htmlFor={pickerId}>Server</label>
-            <select id={pickerId} className="input" value={server?.id ?? ''} onChange={(e) => onChoose(e.target.value)}>
+            <select id={pickerId} className="input" value={server?.id ?? ''} onChange={(e) => pick(e.target.value)}>
               {servers.map((s) => (
                 <option key={s.id} value={s.id}>
                   {s.name}

@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import type { Server, ServerHealth } from '../../shared/contract/index.ts';
+import type { BackupHealth, Server, ServerHealth } from '../../shared/contract/index.ts';
 import type { ErrorInfo } from '../../shared/errors.ts';
 import { call, toErrorInfo } from '../bridge/index.ts';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
@@ -102,6 +102,7 @@ function ServerCard({ server }: { server: Server }) {
       </p>
       {health ? <HealthFacts health={health} /> : null}
       {health && health.status !== 'healthy' && health.message ? <p className="health-message">{health.message}</p> : null}
+      {health?.backup ? <BackupLine server={server} backup={health.backup} /> : null}
       {entry?.error ? <ErrorMessage error={entry.error} title="Could not check this server's health." live={false} /> : null}
       {server.ssh ? <HostPanel server={server} /> : null}
       {server.kind === 'sandbox' ? (
@@ -164,6 +165,40 @@ function HealthFacts({ health }: { health: ServerHealth }) {
       </div>
     </dl>
   );
+}
+
+/** The server's last backup: when it worked, or why it failed and where to retry. */
+function BackupLine({ server, backup }: { server: Server; backup: BackupHealth }) {
+  const backups = (
+    <a href={routeHref({ screen: 'backups', serverId: server.id })} aria-label={`Open Backups for ${server.name}`}>
+      Open Backups
+    </a>
+  );
+  if (backup.problem) {
+    return (
+      <p className="muted">
+        {backup.problem} {backups}
+      </p>
+    );
+  }
+  const lastGood = backup.lastSuccessAt ? <time dateTime={backup.lastSuccessAt}>{formatDateTime(backup.lastSuccessAt)}</time> : null;
+  if (backup.failing) {
+    return (
+      <div className="backup-health">
+        <p className="backup-failed">Last backup failed: {backup.lastError?.message ?? 'no reason given'}</p>
+        <p className="muted">
+          {backup.lastError ? (
+            <>
+              Failed <time dateTime={backup.lastError.at}>{formatDateTime(backup.lastError.at)}</time>.{' '}
+            </>
+          ) : null}
+          {lastGood ? <>Last good backup: {lastGood}. </> : 'No backup has worked yet. '}
+          {backups}
+        </p>
+      </div>
+    );
+  }
+  return <p className="backup-health">{lastGood ? <>Last backup: {lastGood}</> : 'No backup has run yet.'}</p>;
 }
 
 const SANDBOX_STATE_LABEL = {

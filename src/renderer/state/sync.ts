@@ -1,8 +1,10 @@
 import { getBridge } from '../bridge/index.ts';
 import { useAppStore } from './app.ts';
 import { useJobsStore } from './jobs.ts';
+import { useNotificationsStore } from './notifications.ts';
 import { useSandboxStore } from './sandbox.ts';
 import { useServersStore } from './servers.ts';
+import { useUiStore } from './ui.ts';
 
 /** Loads everything this window shows; runs at start and after every reconnection. */
 export async function reloadAll(): Promise<void> {
@@ -45,6 +47,30 @@ export function startSync(): void {
       const { servers, checkHealth } = useServersStore.getState();
       for (const server of servers ?? []) if (server.kind === 'sandbox') void checkHealth(server.id);
     }
+  });
+
+  bridge.on('app.notification', (notice) => {
+    if (!useNotificationsStore.getState().add(notice)) return;
+    // In Electron the host shows a desktop notification; a browser shows one only if the user
+    // already allowed it for this page (Hearth never asks out of the blue).
+    if (handle.transport !== 'web' || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+    const shown = new Notification(notice.title, { body: notice.body, tag: notice.id });
+    shown.onclick = () => {
+      window.focus();
+      useUiStore.getState().navigate({ screen: 'backups', serverId: notice.serverId });
+      shown.close();
+    };
+  });
+
+  // A backup finished (or failed): the server's health shows its backup, and a failure notice
+  // goes away once a later backup worked.
+  bridge.on('backups.changed', ({ serverId }) => {
+    const servers = useServersStore.getState();
+    if (!servers.servers?.some((s) => s.id === serverId)) return;
+    void servers.checkHealth(serverId).then(() => {
+      const backup = useServersStore.getState().health[serverId]?.health?.backup;
+      if (backup && !backup.failing && !backup.problem) useNotificationsStore.getState().resolveBackup(serverId);
+    });
   });
 
   let wasOpen = handle.getStatus().state === 'open';

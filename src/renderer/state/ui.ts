@@ -7,7 +7,11 @@ export interface Route {
   screen: Screen;
   /** Jobs screen: the job whose detail is open. */
   jobId?: string;
+  /** Backups and Accounts: the server to show (e.g. from a failed-backup notification). */
+  serverId?: string;
 }
+
+const SERVER_SCOPED: readonly Screen[] = ['backups', 'accounts'];
 
 /** `#/jobs/<id>` → { screen: 'jobs', jobId }; null when the hash names no screen. */
 export function parseHash(hash: string): Route | null {
@@ -16,11 +20,13 @@ export function parseHash(hash: string): Route | null {
   if (!screen || !(SCREENS as readonly string[]).includes(screen)) return null;
   const route: Route = { screen: screen as Screen };
   if (screen === 'jobs' && parts[1] && /^[a-z0-9-]{1,64}$/.test(parts[1])) route.jobId = parts[1];
+  if (SERVER_SCOPED.includes(route.screen) && parts[1] && /^[a-z0-9-]{1,64}$/.test(parts[1])) route.serverId = parts[1];
   return route;
 }
 
 export function routeHref(route: Route): string {
-  return route.jobId ? `#/${route.screen}/${encodeURIComponent(route.jobId)}` : `#/${route.screen}`;
+  const detail = route.jobId ?? route.serverId;
+  return detail ? `#/${route.screen}/${encodeURIComponent(detail)}` : `#/${route.screen}`;
 }
 
 interface UiState {
