@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request, request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { lookupFrom, type ResolveAddresses } from './resolve.ts';
 
@@ -53,12 +54,36 @@ export function httpsGet(
   });
 }
 
+/** Opens the connection for one plain-HTTP request some other way (an SSH tunnel). */
+export type ConnectThrough = (signal?: AbortSignal) => Promise<Duplex>;
+
+function viaTunnel(connect: ConnectThrough) {
+  return ((_options: unknown, done: (err: Error | null, socket?: Duplex) => void) => {
+    connect().then(
+      (socket) => done(null, socket),
+      (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+    );
+    return undefined;
+  }) as never;
+}
+
+/**
+ * A fetch that reaches a server's PDS on its own loopback port through SSH, whatever DNS says:
+ * for checking a new server before the hostname points at it.
+ */
+export function tunnelFetch(session: { forward(host: string, port: number, signal?: AbortSignal): Promise<Duplex> }, port: number): { fetch: typeof fetch; url: string } {
+  return {
+    url: `http://127.0.0.1:${port}`,
+    fetch: serverFetch({ resolve: async () => ['127.0.0.1'], connect: (signal) => session.forward('127.0.0.1', port, signal) }),
+  };
+}
+
 /**
  * A WhatWG fetch for one server: names resolved by Hearth's resolver and, for a server on
  * Caddy's internal CA, that CA trusted for these requests only. Hand it to @atproto/api
  * (`new AtpAgent({ service, fetch })`) to manage such a server.
  */
-export function serverFetch(options: { resolve: ResolveAddresses; ca?: string | null }): typeof fetch {
+export function serverFetch(options: { resolve: ResolveAddresses; ca?: string | null; connect?: ConnectThrough }): typeof fetch {
   return async (input, init) => {
     const request = new Request(input, init);
     const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
@@ -72,7 +97,13 @@ export function serverFetch(options: { resolve: ResolveAddresses; ca?: string | 
             signal: request.signal,
             agent: false,
           })
-        : httpRequest(request.url, { method: request.method, headers: Object.fromEntries(request.headers), lookup: lookupFrom(options.resolve) as never, signal: request.signal });
+        : httpRequest(request.url, {
+            method: request.method,
+            headers: Object.fromEntries(request.headers),
+            lookup: lookupFrom(options.resolve) as never,
+            signal: request.signal,
+            ...(options.connect && { createConnection: viaTunnel(options.connect) }),
+          });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

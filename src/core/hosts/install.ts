@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { HearthError } from '../../shared/errors.ts';
 import type { JobContext } from '../jobs/index.ts';
 import { throwIfCancelled } from '../jobs/index.ts';
@@ -26,6 +27,12 @@ export interface InstallPlan {
   pdsVersion: string;
   smtpUrl?: string;
   emailFrom?: string;
+  /**
+   * The hostname still points at another server (disaster recovery, a replacement): DNS is not a
+   * reason to stop, and HTTPS is checked once the name has moved (a public certificate cannot be
+   * issued before).
+   */
+  moving?: boolean;
 }
 
 export interface InstallResult {
@@ -120,6 +127,10 @@ export async function installPds(
       title: `Check HTTPS at ${url}`,
       run: async () => {
         if (plan.tlsMode === 'internal') caCert = await fetchCaddyCa(ssh, ctx);
+        if (plan.moving) {
+          ctx.log(`${plan.hostname} still points at the old server: HTTPS is checked after you move it here.`);
+          return;
+        }
         healthVersion = await waitForHttps(url, { resolve: deps.resolve, ...(caCert && { ca: caCert }) }, ctx);
         ctx.log(`${url}/xrpc/_health answers: version ${healthVersion}.`);
       },
@@ -141,7 +152,7 @@ export async function installPds(
   return { caCert, url, healthVersion };
 }
 
-export function renderCaddyfile(template: string, plan: Pick<InstallPlan, 'hostname' | 'tlsMode' | 'email' | 'httpsPort' | 'httpPort' | 'pdsPort' | 'caddyAdminPort'>): string {
+export function renderCaddyfile(template: string, plan: Pick<InstallPlan, 'serverId' | 'hostname' | 'tlsMode' | 'email' | 'httpsPort' | 'httpPort' | 'pdsPort' | 'caddyAdminPort'>): string {
   const global = [
     ...(plan.tlsMode === 'acme' && plan.email ? [`email ${plan.email}`] : []),
     ...(plan.httpPort !== 80 ? [`http_port ${plan.httpPort}`] : []),
@@ -155,7 +166,16 @@ export function renderCaddyfile(template: string, plan: Pick<InstallPlan, 'hostn
     PDS_HOSTNAME: plan.hostname,
     PDS_PORT: String(plan.pdsPort),
     TLS_ISSUER: plan.tlsMode === 'internal' ? 'internal ' : '',
+    SERVER_MARKER: serverMarker(plan.serverId),
   });
+}
+
+/**
+ * What https://<hostname>/.well-known/hearth-server answers on this server: derived from its id,
+ * so Hearth can tell which of its servers a name reaches without publishing the id itself.
+ */
+export function serverMarker(serverId: string): string {
+  return createHash('sha256').update(`hearth-server:${serverId}`).digest('hex').slice(0, 32);
 }
 
 /** Writes a file only when its content differs; says whether it did. */

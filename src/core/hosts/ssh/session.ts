@@ -1,4 +1,5 @@
 // ssh2 is CommonJS: Node's ESM loader exposes only its default export.
+import type { Duplex } from 'node:stream';
 import ssh2, { type Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { HearthError } from '../../../shared/errors.ts';
 import { abortError, type JobContext } from '../../jobs/index.ts';
@@ -215,6 +216,21 @@ export class SshSession {
     await this.#abortable(options.signal, (done) => sftp.writeFile(temp, data, { mode }, done));
     await this.#abortable(options.signal, (done) => sftp.chmod(temp, mode, done));
     await this.#abortable(options.signal, (done) => sftp.ext_openssh_rename(temp, remotePath, done));
+  }
+
+  /**
+   * A TCP connection from the server to host:port on its side (SSH direct-tcpip), e.g. its PDS on
+   * 127.0.0.1:3000: a way to reach a service before DNS or TLS point at this server.
+   */
+  async forward(host: string, port: number, signal?: AbortSignal): Promise<Duplex> {
+    const client = await this.#open(signal);
+    const stream = await new Promise<Duplex>((resolve, reject) =>
+      client.forwardOut('127.0.0.1', 0, host, port, (err, channel) => (err ? reject(this.#dropped(err)) : resolve(channel))),
+    );
+    // node:http treats its connection as a socket; an SSH channel has no socket options to set.
+    const socketish = stream as Duplex & Partial<Record<'setKeepAlive' | 'setNoDelay' | 'setTimeout' | 'ref' | 'unref', () => unknown>>;
+    for (const name of ['setKeepAlive', 'setNoDelay', 'setTimeout', 'ref', 'unref'] as const) socketish[name] ??= () => socketish;
+    return stream;
   }
 
   /** Reads a whole remote file; null when it does not exist. */
