@@ -4,6 +4,11 @@
  * restic. Accounts and posts, backup, more writes, restore through `backups.restore` (safety
  * snapshot, `systemctl stop/start pds`, checks over HTTPS) → every repo's head as in the snapshot,
  * old passwords log in, the later account is gone.
+ *
+ * Then the disaster: the first server is destroyed, and `backups.recover` puts its PDS from the
+ * latest snapshot onto a second, empty test server with the same hostname and secrets. Every
+ * repo's head and blob is as in the snapshot, old passwords and sessions from before the backup
+ * work there, and every DID resolves to the new server (`backups.moveStatus`).
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -52,9 +57,10 @@ describe.skipIf(unavailable)('backup and restore of a PDS Hearth installed on a 
     [server, plc, s3] = await Promise.all([startTestServer(), startPlc(), startS3Server()]);
     ({ app, dataDir, secrets } = await startTestApp());
   }, 600_000);
+  let replacement: TestServer | undefined;
   afterAll(async () => {
     await app?.close();
-    await Promise.all([server?.stop(), plc?.close(), s3?.close()]);
+    await Promise.all([server?.stop(), replacement?.stop(), plc?.close(), s3?.close()]);
   });
 
   it('installs a PDS on the server and fills it', async () => {
@@ -113,4 +119,60 @@ describe.skipIf(unavailable)('backup and restore of a PDS Hearth installed on a 
     // The restored files belong to the PDS's own user again.
     expect((await server.exec('stat -c %U /pds/account.sqlite')).stdout.trim()).toBe('pds');
   }, 900_000);
+
+  it('recovers onto a second, empty server after the first is gone: same heads and blobs, old passwords and sessions work, DIDs resolve there', async () => {
+    const first = users[0]!;
+    const agent = new AtpAgent({ service: url, fetch });
+    await agent.login({ identifier: first.handle, password: first.password });
+    // A session issued before the backup, and a picture: both must survive the move.
+    const session = agent.session!;
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.from(randomUUID().repeat(200))]);
+    const blob = (await agent.uploadBlob(png, { encoding: 'image/png' })).data.blob;
+    await agent.post({ text: 'with a picture', embed: { $type: 'app.bsky.embed.images', images: [{ image: blob, alt: 'kept' }] } });
+    const backup = await finished((await call('backups.backupNow', { serverId })).jobId);
+    expect(backup.error).toBeNull();
+    const atBackup = await heads();
+    // Written after the last backup: lost with the old server.
+    await agent.post({ text: 'after the last backup' });
+
+    // The disaster: the old server is gone for good.
+    await server.stop();
+
+    replacement = await startTestServer();
+    const key = await call('hosts.createKey', { name: 'New VPS' });
+    expect((await replacement.exec(key.installCommand)).code).toBe(0);
+    await call('hosts.connect', { serverId: key.serverId, name: 'New VPS', host: replacement.host, port: replacement.port, username: 'root' });
+    const ports = { httpsPort: await freePort(), httpPort: await freePort(), pdsPort: await freePort(), caddyAdminPort: await freePort() };
+    const recover = await finished((await call('backups.recover', { serverId: key.serverId, fromServerId: serverId, tlsMode: 'internal', ...ports })).jobId);
+    expect(recover.error).toBeNull();
+    expect(recover.state).toBe('succeeded');
+
+    const moved = (await call('servers.list', {})).find((s) => s.id === key.serverId)!;
+    expect(moved.install?.hostname).toBe(HOSTNAME);
+    expect(moved.recoveredFrom?.serverId).toBe(serverId);
+    url = moved.url;
+    fetch = serverFetch({ resolve: systemResolver(), ca: await readFile(join(dataDir, 'hosts', key.serverId, 'caddy-root.crt'), 'utf8') });
+
+    expect(await heads()).toEqual(atBackup);
+    const image = await fetch(`${url}/xrpc/com.atproto.sync.getBlob?did=${first.did}&cid=${blob.ref.toString()}`);
+    expect(image.status).toBe(200);
+    expect(Buffer.from(await image.arrayBuffer()).equals(png)).toBe(true);
+    for (const u of users) {
+      const again = new AtpAgent({ service: url, fetch });
+      await again.login({ identifier: u.handle, password: u.password });
+      expect(again.session?.did).toBe(u.did);
+    }
+    const resumed = await fetch(`${url}/xrpc/com.atproto.server.getSession`, { headers: { authorization: `Bearer ${session.accessJwt}` } });
+    expect(resumed.status).toBe(200);
+    expect(((await resumed.json()) as { did: string }).did).toBe(first.did);
+
+    const status = await call('backups.moveStatus', { serverId: key.serverId });
+    expect(status.reaches).toBe('this');
+    expect(status.dids.map((d) => d.did).sort()).toEqual(users.map((u) => u.did).sort());
+    expect(status.dids.every((d) => d.ok && d.endpoint === `https://${HOSTNAME}`)).toBe(true);
+    expect(status.done).toBe(true);
+    // The new server backs up into the same store from now on.
+    const next = await finished((await call('backups.backupNow', { serverId: key.serverId })).jobId);
+    expect(next.error).toBeNull();
+  }, 1_500_000);
 });

@@ -40,7 +40,7 @@ export async function readIdentity(did: string, plcUrl: string, signal?: AbortSi
   };
 }
 
-async function readDidDocument(did: string, plcUrl: string): Promise<{ document: unknown; problem: string | null }> {
+export async function readDidDocument(did: string, plcUrl: string): Promise<{ document: unknown; problem: string | null }> {
   try {
     // The resolver's default fetch refuses plain http and loopback (SSRF protection), which is
     // right for the internet; a PLC on this computer (the sandbox) is reached with plain fetch.

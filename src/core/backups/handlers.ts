@@ -1,7 +1,10 @@
 import { HearthError } from '../../shared/errors.ts';
 import type { JobContext } from '../jobs/job-context.ts';
 import type { ServiceHandlers, Services } from '../services.ts';
+import { tunnelFetch } from '../hosts/https-probe.ts';
 import { downloadSnapshot } from './download.ts';
+import { moveStatus } from './move-status.ts';
+import { assertRecoverable, recoverOnto } from './recover.ts';
 import { DEFAULT_SCHEDULE, type BackupHost } from './service.ts';
 
 /**
@@ -69,6 +72,41 @@ export function backupsHandlers(services: Services): ServiceHandlers<'backups'> 
       return job(serverId, 'backups.restore', `Restore snapshot ${snapshotId.slice(0, 8)}`, async (ctx, host) => {
         const result = await service.restore(host, ctx, snapshotId);
         ctx.log(`Restored. ${result.accounts} accounts; every repository has the snapshot's latest commit. Safety snapshot: ${result.safetySnapshotId}.`);
+      });
+    },
+
+    'backups.recover': async ({ serverId, fromServerId, ...request }) => {
+      const { from, to } = assertRecoverable(services, fromServerId, serverId);
+      const keychain = await services.secrets.probe();
+      if (!keychain.available) throw new HearthError('NO_KEYCHAIN', 'Restoring onto a new server needs the system keychain (the old server’s secrets are there).', keychain.message);
+      const { id } = services.jobs.start({
+        kind: 'backups.recover',
+        target: to.name,
+        title: `Restore ${from.name} onto ${to.name}`,
+        run: async (ctx) => {
+          try {
+            await recoverOnto(services, { serverId, fromServerId, ...request }, ctx);
+          } finally {
+            services.bus.emit('backups.changed', { serverId });
+            services.bus.emit('backups.changed', { serverId: fromServerId });
+          }
+        },
+      });
+      return { jobId: id };
+    },
+
+    'backups.moveStatus': async ({ serverId }) => {
+      const server = services.servers.get(serverId);
+      const session = await services.hosts.session(serverId);
+      const plcUrl = server.plcUrl ?? 'https://plc.directory';
+      const host = server.ssh?.host ?? new URL(server.url).hostname;
+      return moveStatus(server, {
+        servers: services.servers.list(),
+        publicFetch: await services.hosts.fetchFor(serverId),
+        direct: tunnelFetch(session, server.install?.pdsPort ?? 3000),
+        // @atproto/identity loads on first use, so Hearth starts as fast without it.
+        resolveDid: async (did) => (await import('../accounts/identity.ts')).readDidDocument(did, plcUrl),
+        address: (await services.hosts.resolve(host)).find((a) => !a.includes(':')) ?? host,
       });
     },
 

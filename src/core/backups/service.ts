@@ -183,6 +183,29 @@ export class BackupService {
     });
   }
 
+  /**
+   * Another server takes over this one's backups (disaster recovery): the same target, schedule,
+   * S3 secret and repository password, so it restores from, and then backs up into, the same
+   * repository. A different set already kept for it is never overwritten.
+   */
+  async shareTarget(fromId: string, toId: string): Promise<void> {
+    return this.#serialize(async () => {
+      const stored = await this.#required(fromId);
+      for (const name of [S3_SECRET, RESTIC_PASSWORD]) {
+        const value = await this.#secrets.get(secretAccount(fromId, name));
+        if (!value) throw new HearthError('NOT_FOUND', 'The backup secrets are missing from the keychain.', 'Without the repository password the backups cannot be read; restore the keychain from its own backup.');
+        const kept = await this.#secrets.get(secretAccount(toId, name));
+        if (kept && kept !== value) {
+          throw new HearthError('CONFLICT', 'The new server already has other backup settings.', 'Pick an empty server, or forget that server in Hearth and connect it again.');
+        }
+        if (!kept) await this.#secrets.set(secretAccount(toId, name), value);
+      }
+      const file = await this.#load();
+      file.servers[toId] = stored;
+      await writeFileAtomic(this.#file, `${JSON.stringify(file, null, 2)}\n`);
+    });
+  }
+
   /** How restic on this computer reaches the repository (for "Download to this computer"). */
   async resticAccess(serverId: string): Promise<{ repository: string; options: string[]; env: Record<string, string> }> {
     const { target } = await this.#required(serverId);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { call } from './define.ts';
 import { JobId } from './jobs.ts';
-import { ServerId } from './servers.ts';
+import { ServerId, TlsMode } from './servers.ts';
 
 /** Where backups go: any S3-compatible store. The secret key never comes back out of core. */
 export const BackupTargetFields = z.object({
@@ -79,6 +79,26 @@ export const RestorePlan = z.object({
 });
 export type RestorePlan = z.infer<typeof RestorePlan>;
 
+/** Where a restored PDS's name points after disaster recovery, and whether every DID follows. */
+export const MoveStatus = z.object({
+  serverId: ServerId,
+  hostname: z.string(),
+  /** The address the DNS records (or the reserved IP) must point to. */
+  address: z.string(),
+  records: z.array(z.object({ type: z.literal('A'), name: z.string(), value: z.string() })),
+  /** Which server the hostname reaches now: this one, another Hearth knows (by name), or none. */
+  reaches: z.enum(['this', 'other', 'nothing']),
+  reachedName: z.string().nullable(),
+  dids: z.array(z.object({ did: z.string(), handle: z.string().nullable(), endpoint: z.string().nullable(), ok: z.boolean(), problem: z.string().nullable() })),
+  /** True once the name reaches this server and every DID's PDS endpoint is this hostname. */
+  done: z.boolean(),
+  /** Plain words: what is left to do. */
+  message: z.string(),
+});
+export type MoveStatus = z.infer<typeof MoveStatus>;
+
+const Port = z.number().int().min(1).max(65535);
+
 const ServerOnly = z.object({ serverId: ServerId }).strict();
 const JobStarted = z.object({ jobId: JobId });
 const SnapshotId = z.string().regex(/^[0-9a-f]{8,64}$/, 'not a snapshot id');
@@ -101,6 +121,30 @@ export const backupsCalls = {
   'backups.restorePlan': call(z.object({ serverId: ServerId, snapshotId: SnapshotId }).strict(), RestorePlan),
   /** Safety snapshot, stop, restore, start, checks; rolls back by itself on any failure. */
   'backups.restore': call(z.object({ serverId: ServerId, snapshotId: SnapshotId, confirmName: z.string() }).strict(), JobStarted),
+  /**
+   * Disaster recovery: the PDS of fromServerId, from its latest snapshot, onto serverId (an empty
+   * server connected over SSH) with the same hostname and the same secrets from the keychain, so
+   * every DID stays as it is. finalBackup (when the old server still answers): stop its PDS and
+   * back it up first, so nothing written until now is lost.
+   */
+  'backups.recover': call(
+    z
+      .object({
+        serverId: ServerId,
+        fromServerId: ServerId,
+        finalBackup: z.boolean().default(false),
+        tlsMode: TlsMode.default('acme'),
+        email: z.email().optional(),
+        httpsPort: Port.default(443),
+        httpPort: Port.default(80),
+        pdsPort: Port.default(3000),
+        caddyAdminPort: Port.default(2019),
+      })
+      .strict(),
+    JobStarted,
+  ),
+  /** After recovery: where the hostname points, the records to change, and whether every DID resolves here. */
+  'backups.moveStatus': call(ServerOnly, MoveStatus),
   /** A tar of the snapshot's data into the Downloads folder of the computer running Hearth. */
   'backups.download': call(z.object({ serverId: ServerId, snapshotId: SnapshotId }).strict(), JobStarted),
 };

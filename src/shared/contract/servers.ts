@@ -43,6 +43,8 @@ export const Server = z.object({
   ssh: SshConnection.optional(),
   /** What Hearth installed (or adopted) on it over SSH. */
   install: PdsInstall.optional(),
+  /** Disaster recovery put the PDS of this server here; its name may still point there. */
+  recoveredFrom: z.object({ serverId: ServerId, name: z.string(), at: z.string() }).optional(),
 });
 export type Server = z.infer<typeof Server>;
 
