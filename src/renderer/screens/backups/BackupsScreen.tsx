@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { BackupOverview, Snapshot } from '../../../shared/contract/index.ts';
+import type { BackupOverview, Server, Snapshot } from '../../../shared/contract/index.ts';
 import type { ErrorInfo } from '../../../shared/errors.ts';
 import { call, toErrorInfo } from '../../bridge/index.ts';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
@@ -7,6 +7,8 @@ import { ProgressBar } from '../../components/ProgressBar.tsx';
 import { ServerScopedScreen } from '../../components/ServerScopedScreen.tsx';
 import { formatDateTime } from '../../format.ts';
 import { routeHref } from '../../state/ui.ts';
+import { MoveGuide } from './MoveGuide.tsx';
+import { RecoverDialog } from './RecoverDialog.tsx';
 import { RestoreWizard } from './RestoreWizard.tsx';
 import { TargetForm } from './TargetForm.tsx';
 import { formatBytes, useBackupsChanged, useJob } from './useJob.ts';
@@ -16,12 +18,13 @@ export function BackupsScreen() {
   const [chosen, setChosen] = useState<string | null>(null);
   return (
     <ServerScopedScreen title="Backups" chosenId={chosen} onChoose={setChosen} purpose="back it up">
-      {(server) => <ServerBackups key={server.id} serverId={server.id} serverName={server.name} />}
+      {(server) => <ServerBackups key={server.id} server={server} />}
     </ServerScopedScreen>
   );
 }
 
-function ServerBackups({ serverId, serverName }: { serverId: string; serverName: string }) {
+function ServerBackups({ server }: { server: Server }) {
+  const { id: serverId, name: serverName } = server;
   const [overview, setOverview] = useState<BackupOverview | null>(null);
   const [snapshots, setSnapshots] = useState<Snapshot[] | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
@@ -83,6 +86,7 @@ function ServerBackups({ serverId, serverName }: { serverId: string; serverName:
 
   return (
     <div className="backups">
+      {server.recoveredFrom ? <MoveGuide serverId={serverId} oldName={server.recoveredFrom.name} /> : null}
       <section className="card" aria-labelledby={`${serverId}-status`}>
         <h2 id={`${serverId}-status`} className="subheading">
           Status
@@ -126,6 +130,7 @@ function ServerBackups({ serverId, serverName }: { serverId: string; serverName:
             <button type="button" className="button" disabled={busy || !snapshots?.length} onClick={() => void start('backups.verify')}>
               Verify
             </button>
+            {server.kind !== 'sandbox' ? <RecoverDialog server={server} latest={snapshots?.find((s) => s.kind !== 'pre-restore') ?? null} disabled={busy} /> : null}
           </div>
         ) : null}
         {actionError ? <ErrorMessage error={actionError} /> : null}
