@@ -64,6 +64,16 @@ describe('BackupMonitor', () => {
     expect(notices.map((n) => n.id)).toEqual(['backup-failed:home:2026-11-23T03:30:00Z', 'backup-failed:home:2026-11-24T03:30:00Z']);
   });
 
+  it('a long message is cut to its plain-words start (the screens show all of it)', async () => {
+    const { notices, health, monitor } = world();
+    const restic = 'The backup did not finish: The backup store is unreachable. Fatal: unable to open config file: Stat: Head "http://127.0.0.1:40549/hearth-backups/e2e-failure/config": dial tcp 127.0.0.1:40549: connect: connection refused Is there a repository at the following location?';
+    health.set('home', failing('2026-11-23T03:30:00Z', restic));
+    await monitor.check('home');
+    expect(notices[0]?.body).toBe(
+      'Backup of Home PDS failed: The backup did not finish: The backup store is unreachable. Hearth will try again at the next scheduled run; open Backups to retry now.',
+    );
+  });
+
   it('says nothing for servers whose last backup worked or that have no target', async () => {
     const { notices, health, monitor } = world();
     health.set('sandbox', { ...fine, lastError: { at: '2026-11-20T03:30:00Z', message: 'old failure' } });

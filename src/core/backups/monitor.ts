@@ -107,7 +107,7 @@ export class BackupMonitor {
 
 /** The words of the notification; the message is already redacted by the reader. */
 export function backupFailedNotice(serverId: string, reading: BackupReading, error: { at: string; message: string }): AppNotification {
-  const why = error.message.trim().replace(/[.\s]+$/, '') || 'no reason given';
+  const why = gist(error.message).replace(/[.\s]+$/, '') || 'no reason given';
   const next = reading.scheduled
     ? 'Hearth will try again at the next scheduled run; open Backups to retry now.'
     : 'Open Backups to try again.';
@@ -118,4 +118,19 @@ export function backupFailedNotice(serverId: string, reading: BackupReading, err
     title: `Backup failed: ${reading.name}`,
     body: `Backup of ${reading.name} failed: ${why}. ${next}`.slice(0, 2000),
   };
+}
+
+const GIST_CHARS = 200;
+
+/**
+ * The plain-words start of a message, for a notification that shows a few lines at most: the
+ * script's own sentences come first, restic's details (URLs, "Fatal: …") after them, and the
+ * Servers and Backups screens show the whole message.
+ */
+function gist(message: string): string {
+  const text = message.trim().replace(/\s+/g, ' ');
+  if (text.length <= GIST_CHARS) return text;
+  const head = text.slice(0, GIST_CHARS);
+  const end = head.lastIndexOf('. ');
+  return end > 0 ? head.slice(0, end + 1) : `${head.slice(0, GIST_CHARS - 1)}…`;
 }

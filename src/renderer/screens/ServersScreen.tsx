@@ -185,7 +185,9 @@ function BackupLine({ server, backup }: { server: Server; backup: BackupHealth }
   if (backup.failing) {
     return (
       <div className="backup-health">
-        <p className="backup-failed">Last backup failed: {backup.lastError?.message ?? 'no reason given'}</p>
+        <p>
+          <strong className="backup-failed">Last backup failed:</strong> {backup.lastError?.message ?? 'no reason given'}
+        </p>
         <p className="muted">
           {backup.lastError ? (
             <>
