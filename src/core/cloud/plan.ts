@@ -25,7 +25,18 @@ export interface CloudPlan {
   /** The DigitalOcean DNS zone serving the hostname, or null for manual DNS. */
   dnsZone: string | null;
   bucketName: string;
+  /**
+   * Which droplet holds the reserved IP: 0 is the first one; "Replace the droplet" builds the next
+   * generation beside it (the standby), moves the IP over, then drops the old one.
+   */
+  dropletGeneration?: number;
+  /** A second droplet that exists without the reserved IP (being built, or the old one kept until the move is verified). */
+  standbyGeneration?: number | null;
 }
+
+/** Droplet resource and droplet names per generation (generation 0 keeps the original names). */
+export const dropletNames = (name: string, generation: number): { resource: string; droplet: string } =>
+  generation === 0 ? { resource: `${name}-droplet`, droplet: name } : { resource: `${name}-droplet-${generation}`, droplet: `${name}-${generation}` };
 
 export interface DnsRecordToCreate {
   type: 'A';

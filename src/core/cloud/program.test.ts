@@ -24,7 +24,9 @@ beforeAll(async () => {
           state.accessKey = 'DO00SCOPEDKEYID';
           state.secretKey = 'scoped-secret-from-do';
         }
-        return { id: args.type === 'digitalocean:index/droplet:Droplet' ? '4242' : `${args.name}-id`, state };
+        if (args.type === 'digitalocean:index/droplet:Droplet') state.ipv4Address = args.name.endsWith('-droplet') ? '192.0.2.10' : `192.0.2.${10 + Number(args.name.split('-').pop())}`;
+        const dropletId = args.name.endsWith('-droplet') ? '4242' : `424${args.name.split('-').pop()}`;
+        return { id: args.type === 'digitalocean:index/droplet:Droplet' ? dropletId : `${args.name}-id`, state };
       },
       call: (args) => args.inputs,
     },
@@ -49,13 +51,23 @@ const plan: CloudPlan = {
 const value = <T,>(output: pulumi.Output<T> | T): Promise<T> =>
   new Promise((resolve) => (pulumi.Output.isInstance(output) ? (output as pulumi.Output<T>).apply((v) => resolve(v)) : resolve(output as T)));
 
+/** Waits until registrations stop arriving (they resolve asynchronously, after the program returns). */
+async function settled() {
+  for (let seen = -1; seen !== registered.length; ) {
+    seen = registered.length;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function run(p: CloudPlan) {
+  // A previous program's late registrations must not land in this one's list.
+  await settled();
   registered = [];
   const outputs = await cloudProgram(p)();
   const resolved: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(outputs)) resolved[k] = await value(v as pulumi.Output<unknown>);
   // Let every registration settle so the recorded inputs are complete.
-  await new Promise((r) => setTimeout(r, 50));
+  await settled();
   const byType = (suffix: string) => registered.filter((r) => r.type.endsWith(suffix));
   return { outputs: resolved, byType };
 }
@@ -147,6 +159,26 @@ describe('the DigitalOcean Pulumi program (mocked engine)', () => {
     });
     const program = await cloudProgram(plan)();
     expect(await pulumi.isSecret(program.spacesSecretKey)).toBe(true);
+  });
+
+  it('replacing the droplet: builds the next generation beside the old one, then moves the reserved IP, then drops the old one', async () => {
+    // 1. Building: the new droplet exists, firewalled like the first, without the reserved IP.
+    const building = await run({ ...plan, dropletGeneration: 0, standbyGeneration: 1 });
+    expect(building.byType(':Droplet').map((d) => d.name)).toEqual(['pds-example-droplet', 'pds-example-droplet-1']);
+    expect(building.byType(':Droplet')[1]!.inputs).toMatchObject({ name: 'pds-example-1', image: 'ubuntu-24-04-x64', size: 's-1vcpu-2gb', region: 'ams3', sshKeys: [plan.sshKeyFingerprint], monitoring: true });
+    expect(building.byType(':ReservedIpAssignment')[0]!.inputs).toEqual({ ipAddress: '198.51.100.23', dropletId: 4242 });
+    expect(building.byType(':Firewall')[0]!.inputs.dropletIds).toEqual([4242, 4241]);
+    expect(building.outputs).toMatchObject({ dropletId: '4242', standbyIp: '192.0.2.11', standbyDropletId: '4241' });
+    // 2. Switching: the IP goes to generation 1; the old droplet stays until the move is verified.
+    const switched = await run({ ...plan, dropletGeneration: 1, standbyGeneration: 0 });
+    expect(switched.byType(':ReservedIpAssignment')[0]!.inputs).toEqual({ ipAddress: '198.51.100.23', dropletId: 4241 });
+    expect(switched.byType(':Firewall')[0]!.inputs.dropletIds).toEqual([4241, 4242]);
+    // DNS keeps pointing at the reserved IP throughout: nothing to change there.
+    expect(switched.byType(':DnsRecord').map((r) => r.inputs.value)).toEqual(['198.51.100.23', '198.51.100.23']);
+    // 3. Done: only the new droplet is left.
+    const done = await run({ ...plan, dropletGeneration: 1, standbyGeneration: null });
+    expect(done.byType(':Droplet').map((d) => d.name)).toEqual(['pds-example-droplet-1']);
+    expect(done.outputs.standbyIp).toBeUndefined();
   });
 
   it('computes record names relative to the zone', () => {

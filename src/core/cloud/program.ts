@@ -1,6 +1,6 @@
 import * as digitalocean from '@pulumi/digitalocean';
 import * as pulumi from '@pulumi/pulumi';
-import { DEFAULT_IMAGE, relativeRecordNames, spacesRegionFor, type CloudPlan } from './plan.ts';
+import { DEFAULT_IMAGE, dropletNames, relativeRecordNames, spacesRegionFor, type CloudPlan } from './plan.ts';
 
 export { DEFAULT_IMAGE, relativeRecordNames, requiredRecords, SPACES_REGIONS, spacesRegionFor, type CloudPlan, type DnsRecordToCreate } from './plan.ts';
 
@@ -16,25 +16,32 @@ export function cloudProgram(plan: CloudPlan) {
   return async () => {
     const tags = ['hearth', `hearth-${plan.name}`];
 
-    const droplet = new digitalocean.Droplet(`${plan.name}-droplet`, {
-      name: plan.name,
-      image: plan.image || DEFAULT_IMAGE,
-      size: plan.size,
-      region: plan.region,
-      sshKeys: [plan.sshKeyFingerprint],
-      monitoring: true,
-      tags,
-    });
+    const dropletFor = (generation: number) =>
+      new digitalocean.Droplet(dropletNames(plan.name, generation).resource, {
+        name: dropletNames(plan.name, generation).droplet,
+        image: plan.image || DEFAULT_IMAGE,
+        size: plan.size,
+        region: plan.region,
+        sshKeys: [plan.sshKeyFingerprint],
+        monitoring: true,
+        tags,
+      });
+    const droplet = dropletFor(plan.dropletGeneration ?? 0);
+    const standby = plan.standbyGeneration === undefined || plan.standbyGeneration === null ? null : dropletFor(plan.standbyGeneration);
+    const dropletIds = [droplet, ...(standby ? [standby] : [])].map((d) => d.id.apply((id) => Number(id)));
 
     const reservedIp = new digitalocean.ReservedIp(`${plan.name}-ip`, { region: plan.region });
-    new digitalocean.ReservedIpAssignment(`${plan.name}-ip-assignment`, {
-      ipAddress: reservedIp.ipAddress,
-      dropletId: droplet.id.apply((id) => Number(id)),
-    });
+    // Moving the IP to another droplet replaces the assignment. Delete first: DigitalOcean
+    // reassigns an IP in place, so deleting the old assignment afterwards would unassign the new one.
+    new digitalocean.ReservedIpAssignment(
+      `${plan.name}-ip-assignment`,
+      { ipAddress: reservedIp.ipAddress, dropletId: droplet.id.apply((id) => Number(id)) },
+      { deleteBeforeReplace: true },
+    );
 
     new digitalocean.Firewall(`${plan.name}-firewall`, {
       name: `${plan.name}-firewall`,
-      dropletIds: [droplet.id.apply((id) => Number(id))],
+      dropletIds,
       inboundRules: [
         { protocol: 'tcp', portRange: '22', sourceAddresses: [`${plan.sshFrom}/32`] },
         { protocol: 'tcp', portRange: '80', sourceAddresses: ANYWHERE },
@@ -66,6 +73,8 @@ export function cloudProgram(plan: CloudPlan) {
       hostname: plan.hostname,
       dropletId: droplet.id,
       dropletName: droplet.name,
+      // The standby droplet's own address: Hearth installs and restores there before the IP moves.
+      ...(standby && { standbyIp: standby.ipv4Address, standbyDropletId: standby.id }),
       bucketName: bucket.name,
       bucketRegion: spacesRegion,
       bucketEndpoint: pulumi.interpolate`https://${spacesRegion}.digitaloceanspaces.com`,
