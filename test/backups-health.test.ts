@@ -83,6 +83,8 @@ describe('a failed backup in health and notifications (sandbox, restic, local S3
     await pause(CHECK_EVERY_MS * 5);
     await health();
     expect(notices).toHaveLength(1);
+    // A window opened now still learns about it.
+    expect(await call('app.notifications', {})).toEqual(notices);
   });
 
   it('a Hearth started later (the failure happened while it was closed) tells about it at start', async () => {
@@ -92,6 +94,8 @@ describe('a failed backup in health and notifications (sandbox, restic, local S3
     try {
       await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(1);
       expect(seen[0]?.id).toBe(notices[0]?.id);
+      const reply = await later.dispatch('app.notifications', {});
+      expect(reply).toEqual({ ok: true, result: seen });
     } finally {
       await later.close();
     }
@@ -106,5 +110,6 @@ describe('a failed backup in health and notifications (sandbox, restic, local S3
     expect(Date.parse(status?.lastSuccessAt ?? '')).toBeGreaterThan(Date.parse(failedAt));
     await pause(CHECK_EVERY_MS * 3);
     expect(notices).toHaveLength(1);
+    expect(await call('app.notifications', {})).toEqual([]);
   });
 });

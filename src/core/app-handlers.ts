@@ -1,6 +1,6 @@
 import type { ServiceHandlers, Services } from './services.ts';
 
-export function appHandlers({ version, host, dataDir, secrets, config }: Services): ServiceHandlers<'app'> {
+export function appHandlers({ version, host, dataDir, secrets, config, backupMonitor }: Services): ServiceHandlers<'app'> {
   return {
     'app.info': async () => ({
       version,
@@ -10,5 +10,6 @@ export function appHandlers({ version, host, dataDir, secrets, config }: Service
       configProblem: config.problem(),
       firstRun: config.get().servers.length === 0,
     }),
+    'app.notifications': async () => backupMonitor.active(),
   };
 }

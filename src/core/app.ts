@@ -90,6 +90,16 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
   });
 
   const hosts = new HostManager({ servers, secrets, dataDir: options.dataDir });
+  const backups = new Backups({ dataDir: options.dataDir, secrets, redactor, servers, sandbox, hosts });
+  // Scheduled backups fail while Hearth may be closed: the monitor looks at start, after each
+  // backup job and every few minutes, and raises app.notification once per failure.
+  const backupMonitor = new BackupMonitor({
+    servers,
+    bus,
+    read: backupStatusReader({ backups, secrets, redactor }),
+    ...(options.backupCheckIntervalMs && { intervalMs: options.backupCheckIntervalMs }),
+    ...(options.onInternalError && { onError: options.onInternalError }),
+  });
   const services: Services = {
     host: options.host,
     version: options.version,
@@ -103,7 +113,8 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     sandbox,
     cloud,
     hosts,
-    backups: new Backups({ dataDir: options.dataDir, secrets, redactor, servers, sandbox, hosts }),
+    backups,
+    backupMonitor,
   };
 
   const handlers: Handlers = {
@@ -117,15 +128,6 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     ...backupsHandlers(services),
   };
 
-  // Scheduled backups fail while Hearth may be closed: the monitor looks now, after each backup
-  // job and every few minutes, and raises app.notification once per failure.
-  const backupMonitor = new BackupMonitor({
-    servers,
-    bus,
-    read: backupStatusReader(services),
-    ...(options.backupCheckIntervalMs && { intervalMs: options.backupCheckIntervalMs }),
-    ...(options.onInternalError && { onError: options.onInternalError }),
-  });
   backupMonitor.start();
 
   return {

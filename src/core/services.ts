@@ -1,5 +1,6 @@
 import type { AppInfo, CallName } from '../shared/contract/index.ts';
 import type { Backups } from './backups/backups.ts';
+import type { BackupMonitor } from './backups/monitor.ts';
 import type { CloudService } from './cloud/index.ts';
 import type { ConfigStore } from './config/index.ts';
 import type { EventBus } from './events.ts';
@@ -26,6 +27,8 @@ export interface Services {
   cloud: CloudService;
   hosts: HostManager;
   backups: Backups;
+  /** Failed-backup notifications: raised once each, and the ones still true for a window opened later. */
+  backupMonitor: BackupMonitor;
 }
 
 /** The handlers of one service: every call whose name starts with "<service>.". */

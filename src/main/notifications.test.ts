@@ -12,6 +12,7 @@ const failed: AppNotification = {
   serverId: 'home-pds',
   title: 'Backup failed: Home PDS',
   body: 'Backup of Home PDS failed: the backup store is unreachable. Hearth will try again at the next scheduled run; open Backups to retry now.',
+  at: '2026-11-23T03:30:00Z',
 };
 
 function recorder(supported = true) {

@@ -56,12 +56,26 @@ describe('BackupMonitor', () => {
         serverId: 'home',
         title: 'Backup failed: Home PDS',
         body: 'Backup of Home PDS failed: Fatal: unable to open repository at s3:http://store/b: connection refused. Hearth will try again at the next scheduled run; open Backups to retry now.',
+        at: '2026-11-23T03:30:00Z',
       },
     ]);
+    expect(monitor.active()).toEqual(notices);
     // The next run fails too: that is news.
     health.set('home', failing('2026-11-24T03:30:00Z', 'S3 unreachable'));
     await monitor.check('home');
     expect(notices.map((n) => n.id)).toEqual(['backup-failed:home:2026-11-23T03:30:00Z', 'backup-failed:home:2026-11-24T03:30:00Z']);
+    // A window opened now is told about the latest failure only.
+    expect(monitor.active().map((n) => n.id)).toEqual(['backup-failed:home:2026-11-24T03:30:00Z']);
+
+    // The status cannot be read for a while (server down): what was known stands.
+    health.set('home', { failing: false, lastSuccessAt: null, lastError: null, problem: 'Hearth could not read the backup status: no answer.' });
+    await monitor.check('home');
+    expect(monitor.active()).toHaveLength(1);
+    // The next run works: nothing is still true, nothing new is said.
+    health.set('home', { ...fine, lastSuccessAt: '2026-11-25T03:30:00Z' });
+    await monitor.check('home');
+    expect(monitor.active()).toEqual([]);
+    expect(notices).toHaveLength(2);
   });
 
   it('a long message is cut to its plain-words start (the screens show all of it)', async () => {

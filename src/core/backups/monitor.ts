@@ -26,6 +26,8 @@ export class BackupMonitor {
   readonly #options: BackupMonitorOptions;
   /** `<serverId> <lastError.at>` of every failure already notified. */
   readonly #notified = new Set<string>();
+  /** The notice of each server whose latest backup is still the failed one. */
+  readonly #active = new Map<string, AppNotification>();
   readonly #running = new Map<string, Promise<void>>();
   readonly #queued = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
@@ -54,6 +56,12 @@ export class BackupMonitor {
     this.#timer = null;
     this.#unsubscribe?.();
     this.#unsubscribe = null;
+  }
+
+  /** Notices raised that are still true, newest first, for a window opened after they were sent. */
+  active(): AppNotification[] {
+    const known = new Set(this.#options.servers.list().map((s) => s.id));
+    return [...this.#active.values()].filter((n) => known.has(n.serverId)).sort((a, b) => b.at.localeCompare(a.at));
   }
 
   async checkAll(): Promise<void> {
@@ -93,12 +101,23 @@ export class BackupMonitor {
       const server = this.#options.servers.list().find((s) => s.id === serverId);
       if (!server) return;
       const reading = await this.#options.read(serverId, server.name);
-      const error = reading?.health.lastError;
-      if (!reading?.health.failing || !error || this.#stopped) return;
+      if (!reading) {
+        this.#active.delete(serverId);
+        return;
+      }
+      // Unreadable (server down): what was known stays as it was.
+      if (reading.health.problem) return;
+      const error = reading.health.lastError;
+      if (!reading.health.failing || !error) {
+        this.#active.delete(serverId);
+        return;
+      }
       const key = `${serverId} ${error.at}`;
-      if (this.#notified.has(key)) return;
+      if (this.#notified.has(key) || this.#stopped) return;
       this.#notified.add(key);
-      this.#options.bus.emit('app.notification', backupFailedNotice(serverId, reading, error));
+      const notice = backupFailedNotice(serverId, reading, error);
+      this.#active.set(serverId, notice);
+      this.#options.bus.emit('app.notification', notice);
     } catch (err) {
       this.#options.onError?.(err);
     }
@@ -117,6 +136,7 @@ export function backupFailedNotice(serverId: string, reading: BackupReading, err
     serverId,
     title: `Backup failed: ${reading.name}`,
     body: `Backup of ${reading.name} failed: ${why}. ${next}`.slice(0, 2000),
+    at: error.at,
   };
 }
 

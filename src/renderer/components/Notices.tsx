@@ -1,4 +1,6 @@
+import type { AppNotification } from '../../shared/contract/index.ts';
 import { useNotificationsStore } from '../state/notifications.ts';
+import { useServersStore, type HealthEntry } from '../state/servers.ts';
 import { routeHref } from '../state/ui.ts';
 
 /**
@@ -6,8 +8,10 @@ import { routeHref } from '../state/ui.ts';
  * window with a way to act on it, until dismissed or a later backup works.
  */
 export function Notices() {
-  const notices = useNotificationsStore((s) => s.notices);
+  const all = useNotificationsStore((s) => s.notices);
   const dismiss = useNotificationsStore((s) => s.dismiss);
+  const health = useServersStore((s) => s.health);
+  const notices = all.filter((n) => !outdated(n, health[n.serverId]));
   if (notices.length === 0) return null;
   return (
     <div className="notices">
@@ -34,4 +38,10 @@ export function Notices() {
       })}
     </div>
   );
+}
+
+/** A failed backup is no longer news once the server's health shows a later backup that worked. */
+function outdated(notice: AppNotification, entry: HealthEntry | undefined): boolean {
+  const lastSuccessAt = entry?.health?.backup?.lastSuccessAt;
+  return notice.kind === 'backup-failed' && !!lastSuccessAt && Date.parse(lastSuccessAt) > Date.parse(notice.at);
 }

@@ -7,8 +7,6 @@ interface NotificationsState {
   /** Adds one; false when it is already shown or was dismissed (it came again). */
   add(notice: AppNotification): boolean;
   dismiss(id: string): void;
-  /** A later backup of that server worked: its failure notices are no longer news. */
-  resolveBackup(serverId: string): void;
 }
 
 const seen = new Set<string>();
@@ -23,8 +21,5 @@ export const useNotificationsStore = create<NotificationsState>()((set) => ({
   },
   dismiss(id) {
     set((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
-  },
-  resolveBackup(serverId) {
-    set((s) => ({ notices: s.notices.filter((n) => !(n.kind === 'backup-failed' && n.serverId === serverId)) }));
   },
 }));

@@ -1,4 +1,4 @@
-import { getBridge } from '../bridge/index.ts';
+import { call, getBridge } from '../bridge/index.ts';
 import { useAppStore } from './app.ts';
 import { useJobsStore } from './jobs.ts';
 import { useNotificationsStore } from './notifications.ts';
@@ -14,6 +14,11 @@ export async function reloadAll(): Promise<void> {
     useServersStore.getState().load(),
     useSandboxStore.getState().load(),
     jobs.loadJobs(),
+    // Raised before this window connected (a scheduled backup failed while it was closed).
+    call('app.notifications', {}).then(
+      (notices) => notices.forEach((n) => useNotificationsStore.getState().add(n)),
+      () => undefined,
+    ),
     // Logs followed before a disconnection may have missed lines.
     ...Object.keys(jobs.logs).map((id) => jobs.loadJob(id)),
   ]);
@@ -62,15 +67,11 @@ export function startSync(): void {
     };
   });
 
-  // A backup finished (or failed): the server's health shows its backup, and a failure notice
-  // goes away once a later backup worked.
+  // A backup finished (or failed): the server's health shows its backup (and a failure notice
+  // goes once a later backup worked, see Notices).
   bridge.on('backups.changed', ({ serverId }) => {
     const servers = useServersStore.getState();
-    if (!servers.servers?.some((s) => s.id === serverId)) return;
-    void servers.checkHealth(serverId).then(() => {
-      const backup = useServersStore.getState().health[serverId]?.health?.backup;
-      if (backup && !backup.failing && !backup.problem) useNotificationsStore.getState().resolveBackup(serverId);
-    });
+    if (servers.servers?.some((s) => s.id === serverId)) void servers.checkHealth(serverId);
   });
 
   let wasOpen = handle.getStatus().state === 'open';

@@ -26,10 +26,6 @@ export const AppInfo = z.object({
 });
 export type AppInfo = z.infer<typeof AppInfo>;
 
-export const appCalls = {
-  'app.info': call(z.object({}).strict(), AppInfo),
-};
-
 /**
  * Something the user should hear about even when the window is closed: the Electron host shows it
  * as a desktop notification, the browser page as an alert (and a web notification when allowed).
@@ -42,8 +38,16 @@ export const AppNotification = z.object({
   serverId: ServerId,
   title: z.string().max(200),
   body: z.string().max(2000),
+  /** When it happened (for backup-failed: when the backup failed). */
+  at: z.string(),
 });
 export type AppNotification = z.infer<typeof AppNotification>;
+
+export const appCalls = {
+  'app.info': call(z.object({}).strict(), AppInfo),
+  /** Notifications raised since Hearth started that are still true (a backup still failing), for a window opened later. */
+  'app.notifications': call(z.object({}).strict(), z.array(AppNotification)),
+};
 
 export const appEvents = {
   'app.notification': AppNotification,
