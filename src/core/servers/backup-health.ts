@@ -6,7 +6,7 @@ import type { Redactor } from '../log/redact.ts';
 import { secretAccount } from '../secrets/secret-store.ts';
 
 /** A slow or hung server must not hold up health: past this, the status counts as unreadable. */
-const READ_TIMEOUT_MS = 10_000;
+const READ_TIMEOUT_MS = 8_000;
 
 /** What reading a server's backup status needs (a slice of Services, so tests can stand it in). */
 export interface BackupStatusDeps {
