@@ -65,7 +65,7 @@ describe('reading a server’s backup status for health', () => {
     expect((await problem(deps({ status: () => new Promise(() => undefined) }), 50))?.problem).toBe(
       'Hearth could not read the backup status: the server did not answer in time.',
     );
-    expect((await problem(deps({ status: async () => JSON.parse('{"lastSucc') as never }))) ?.problem).toBe(
+    expect((await problem(deps({ status: async () => JSON.parse('{"lastSucc') as never })))?.problem).toBe(
       'Hearth could not read the backup status: its status file is damaged. The next backup writes a new one.',
     );
     expect((await problem(deps({ stored: async () => Promise.reject(new HearthError('INTERNAL', 'The backup settings file is damaged.', '')) })))?.problem).toBe(
