@@ -15,7 +15,11 @@ export function accountsHandlers(services: Services): ServiceHandlers<'accounts'
     const access = serverAccess(services, serverId);
     const admin = await adminCredentials(services, serverId);
     const { PdsAdmin } = await import('./pds-admin.ts');
-    return { access, pds: new PdsAdmin({ pdsUrl: access.pdsUrl, serverName: access.name, admin }) };
+    // A server over SSH is reached the way Hearth reaches it everywhere: its resolver and, on
+    // Caddy's internal CA, that CA trusted for it alone (plain fetch would refuse the certificate).
+    const server = services.servers.get(serverId);
+    const fetch = server.ssh ? await services.hosts.fetchFor(serverId) : undefined;
+    return { access, pds: new PdsAdmin({ pdsUrl: access.pdsUrl, serverName: access.name, admin, ...(fetch && { fetch }) }) };
   };
 
   return {

@@ -14,7 +14,7 @@ export interface PdsAdminOptions {
   /** Used in messages ("The sandbox refused…"). */
   serverName: string;
   admin: AdminCredentials;
-  /** For instrumentation in tests and benchmarks; default the global fetch. */
+  /** How to reach the PDS (a server over SSH: its resolver and internal CA); default the global fetch. */
   fetch?: typeof globalThis.fetch;
   signal?: AbortSignal;
 }
