@@ -3,12 +3,15 @@
  * (the sandbox on this computer, or a server over SSH). Handlers, the health monitor and disaster
  * recovery all go through here.
  */
+import type { MoveStatus } from '../../shared/contract/backups.ts';
+import { tunnelFetch } from '../hosts/https-probe.ts';
 import type { HostManager } from '../hosts/index.ts';
 import type { Redactor } from '../log/redact.ts';
 import { SANDBOX_SERVER_ID, type Sandbox } from '../sandbox/index.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { ServerRegistry } from '../servers/registry.ts';
 import { sandboxBackupHost, sshBackupHost } from './hosts.ts';
+import { moveStatus } from './move-status.ts';
 import { BackupService, DEFAULT_SCHEDULE, type BackupHost } from './service.ts';
 
 export interface BackupsOptions {
@@ -43,6 +46,22 @@ export class Backups {
       session: await hosts.session(serverId),
       fetch: await hosts.fetchFor(serverId),
       onCalendar: async () => (await this.service.stored(serverId))?.schedule.onCalendar ?? DEFAULT_SCHEDULE.onCalendar,
+    });
+  }
+
+  /** After disaster recovery or a replacement: where the PDS's hostname points, and whether every DID follows. */
+  async moveStatus(serverId: string): Promise<MoveStatus> {
+    const { servers, hosts } = this.#options;
+    const server = servers.get(serverId);
+    const plcUrl = server.plcUrl ?? 'https://plc.directory';
+    const address = server.ssh?.host ?? new URL(server.url).hostname;
+    return moveStatus(server, {
+      servers: servers.list(),
+      publicFetch: await hosts.fetchFor(serverId),
+      direct: tunnelFetch(await hosts.session(serverId), server.install?.pdsPort ?? 3000),
+      // @atproto/identity loads on first use, so Hearth starts as fast without it.
+      resolveDid: async (did) => (await import('../accounts/identity.ts')).readDidDocument(did, plcUrl),
+      address: (await hosts.resolve(address)).find((a) => !a.includes(':')) ?? address,
     });
   }
 }

@@ -1,9 +1,7 @@
 import { HearthError } from '../../shared/errors.ts';
 import type { JobContext } from '../jobs/job-context.ts';
 import type { ServiceHandlers, Services } from '../services.ts';
-import { tunnelFetch } from '../hosts/https-probe.ts';
 import { downloadSnapshot } from './download.ts';
-import { moveStatus } from './move-status.ts';
 import { assertRecoverable, recoverOnto } from './recover.ts';
 import { DEFAULT_SCHEDULE, type BackupHost } from './service.ts';
 
@@ -95,20 +93,7 @@ export function backupsHandlers(services: Services): ServiceHandlers<'backups'> 
       return { jobId: id };
     },
 
-    'backups.moveStatus': async ({ serverId }) => {
-      const server = services.servers.get(serverId);
-      const session = await services.hosts.session(serverId);
-      const plcUrl = server.plcUrl ?? 'https://plc.directory';
-      const host = server.ssh?.host ?? new URL(server.url).hostname;
-      return moveStatus(server, {
-        servers: services.servers.list(),
-        publicFetch: await services.hosts.fetchFor(serverId),
-        direct: tunnelFetch(session, server.install?.pdsPort ?? 3000),
-        // @atproto/identity loads on first use, so Hearth starts as fast without it.
-        resolveDid: async (did) => (await import('../accounts/identity.ts')).readDidDocument(did, plcUrl),
-        address: (await services.hosts.resolve(host)).find((a) => !a.includes(':')) ?? host,
-      });
-    },
+    'backups.moveStatus': async ({ serverId }) => services.backups.moveStatus(serverId),
 
     'backups.download': async ({ serverId, snapshotId }) =>
       job(serverId, 'backups.download', `Download snapshot ${snapshotId.slice(0, 8)}`, async (ctx, host) => {

@@ -10,8 +10,7 @@ import type { Server } from '../../shared/contract/servers.ts';
 import { tunnelFetch } from '../hosts/https-probe.ts';
 import type { InstallRequest } from '../hosts/index.ts';
 import { SMTP_URL_SECRET } from '../hosts/index.ts';
-import type { JobContext } from '../jobs/job-context.ts';
-import { throwIfCancelled } from '../jobs/job-context.ts';
+import { jobPart, steadyContext, throwIfCancelled, type JobContext } from '../jobs/job-context.ts';
 import { PDS_SECRET_NAMES, secretAccount } from '../secrets/secret-store.ts';
 import type { Services } from '../services.ts';
 import type { BackupHost } from './service.ts';
@@ -24,11 +23,6 @@ export type RecoverRequest = Omit<InstallRequest, 'hostname' | 'plcUrl' | 'pdsVe
 
 /** Snapshots that hold the data as it was, not a safety copy taken around a restore. */
 const isRestorable = (kind: string) => kind !== 'pre-restore';
-
-/** Progress of a part of the job, mapped into its share of the whole. */
-function part(ctx: JobContext, from: number, to: number): JobContext {
-  return { ...ctx, id: ctx.id, signal: ctx.signal, log: ctx.log, progress: (fraction, step) => ctx.progress(from + (to - from) * fraction, step) };
-}
 
 export function assertRecoverable(services: Services, fromServerId: string, serverId: string): { from: Server; to: Server; hostname: string } {
   const from = services.servers.get(fromServerId);
@@ -104,12 +98,12 @@ export async function recoverOnto(services: Services, request: RecoverRequest, c
       const old = await services.backups.hostFor(from.id);
       await old.pds.stop(ctx);
       oldStopped = old;
-      await service.backup(old, part(ctx, 0.04, 0.12));
+      await service.backup(old, jobPart(ctx, 0.04, 0.12));
       ctx.log(`Took a last backup of ${from.name}; its PDS stays stopped so no post is written there any more.`);
     }
     throwIfCancelled(ctx.signal);
 
-    const install = part(ctx, 0.12, 0.6);
+    const install = jobPart(ctx, 0.12, 0.6);
     install.log(`Installing the PDS for ${hostname} on ${to.name} with the same secrets.`);
     const { fromServerId: _from, serverId: _to, finalBackup: _final, ...ports } = request;
     await services.hosts.install(to.id, { ...ports, hostname, ...(from.plcUrl && { plcUrl: from.plcUrl }), ...(from.install?.pdsVersion && { pdsVersion: from.install.pdsVersion }) }, install, {
@@ -123,7 +117,7 @@ export async function recoverOnto(services: Services, request: RecoverRequest, c
     const latest = (await service.snapshots(host)).filter((s) => isRestorable(s.kind))[0];
     if (!latest) throw new HearthError('NOT_FOUND', `The backup store of ${from.name} holds no snapshot.`, 'Nothing can be restored from it.');
     ctx.log(`Restoring the latest snapshot, ${latest.shortId} from ${latest.time} (${latest.accounts ?? '?'} accounts).`);
-    const restored = await service.restore(host, part(ctx, 0.65, 0.98), latest.id);
+    const restored = await service.restore(host, jobPart(ctx, 0.65, 0.98), latest.id);
     const now = services.servers.get(to.id);
     await services.servers.upsert({ ...now, recoveredFrom: { serverId: from.id, name: from.name, at: new Date().toISOString() } });
     oldStopped = null;
@@ -133,8 +127,7 @@ export async function recoverOnto(services: Services, request: RecoverRequest, c
   } finally {
     // The move did not finish: the old server goes back to serving its accounts.
     if (oldStopped) {
-      const steady: JobContext = { ...ctx, id: ctx.id, signal: new AbortController().signal, log: ctx.log, progress: ctx.progress };
-      await oldStopped.pds.start(steady).then(
+      await oldStopped.pds.start(steadyContext(ctx)).then(
         () => ctx.log(`Started the PDS on ${from.name} again: it keeps serving its accounts.`, 'warn'),
         () => ctx.log(`Could not start the PDS on ${from.name} again; start it there with "systemctl start pds".`, 'error'),
       );

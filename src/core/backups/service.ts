@@ -18,7 +18,7 @@ import {
 } from '../../shared/contract/backups.ts';
 import { HearthError } from '../../shared/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
-import { throwIfCancelled, type JobContext } from '../jobs/job-context.ts';
+import { steadyContext, throwIfCancelled, type JobContext } from '../jobs/job-context.ts';
 import type { Redactor } from '../log/redact.ts';
 import { secretAccount, type SecretStore } from '../secrets/secret-store.ts';
 import type { HostRunner } from './host-runner.ts';
@@ -202,6 +202,16 @@ export class BackupService {
       }
       const file = await this.#load();
       file.servers[toId] = stored;
+      await writeFileAtomic(this.#file, `${JSON.stringify(file, null, 2)}\n`);
+    });
+  }
+
+  /** Drops a server's backup settings from this computer (its keychain entries are the caller's business). */
+  async forgetTarget(serverId: string): Promise<void> {
+    return this.#serialize(async () => {
+      const file = await this.#load();
+      if (!(serverId in file.servers)) return;
+      delete file.servers[serverId];
       await writeFileAtomic(this.#file, `${JSON.stringify(file, null, 2)}\n`);
     });
   }
@@ -432,7 +442,7 @@ export class BackupService {
 
   async #rollback(host: BackupHost, ctx: JobContext): Promise<void> {
     // Rolling back must not be cancelled half-way: use a context whose signal never fires.
-    const steady: JobContext = { ...ctx, id: ctx.id, signal: new AbortController().signal, progress: ctx.progress, log: ctx.log };
+    const steady = steadyContext(ctx);
     await host.pds.stop(steady).catch(() => undefined);
     await this.runScript(host, 'hearth-restore.sh', ['rollback'], steady);
     await host.pds.start(steady);

@@ -19,3 +19,13 @@ export function abortError(): Error {
   err.name = 'AbortError';
   return err;
 }
+
+/** A part of a larger job: its progress (0..1) lands between from and to of the whole. */
+export function jobPart(ctx: JobContext, from: number, to: number): JobContext {
+  return { id: ctx.id, signal: ctx.signal, log: (message, level) => ctx.log(message, level), progress: (fraction, step) => ctx.progress(from + (to - from) * fraction, step) };
+}
+
+/** The same job, but one whose cancel never fires: for undoing work, which must not stop half-way. */
+export function steadyContext(ctx: JobContext): JobContext {
+  return { id: ctx.id, signal: new AbortController().signal, log: (message, level) => ctx.log(message, level), progress: (fraction, step) => ctx.progress(fraction, step) };
+}
