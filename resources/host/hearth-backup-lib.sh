@@ -12,9 +12,11 @@
 #   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
 #   HEARTH_S3_PATH_STYLE    1 for path-style bucket addressing (MinIO, most self-hosted stores)
 #   HEARTH_S3_REGION        optional region
-#   HEARTH_STATE_DIR        staging, status and lock (default /var/lib/hearth-backup)
+#   HEARTH_STATE_DIR        staging (kept between runs: a copy of every database), status, lock and
+#                           restic's cache (default /var/lib/hearth-backup)
 #   HEARTH_KEEP_DAILY/WEEKLY/MONTHLY   retention (default 7/4/12), plus the last HEARTH_KEEP_LAST
-#                           (default 10) so "Back up now" snapshots of today are not folded away
+#                           (default 10) so "Back up now" snapshots of today are not folded away;
+#                           applied with a prune every HEARTH_PRUNE_EVERY_DAYS (default 7)
 #   HEARTH_PDS_STOP_CMD, HEARTH_PDS_START_CMD   (restore run; default systemctl stop/start pds)
 #   HEARTH_PDS_HEALTH_URL   (restore run; default http://127.0.0.1:3000/xrpc/_health)
 
@@ -51,7 +53,10 @@ load_settings() {
   RESTIC_OPTS=()
   if [ "${HEARTH_S3_PATH_STYLE:-0}" = 1 ]; then RESTIC_OPTS+=(-o s3.bucket-lookup=path); fi
   if [ -n "${HEARTH_S3_REGION:-}" ]; then RESTIC_OPTS+=(-o "s3.region=$HEARTH_S3_REGION"); fi
-  export RESTIC_PASSWORD RESTIC_REPOSITORY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+  # restic's cache (index, snapshots, trees) spares each run reading them from the store again; a
+  # systemd service has no $HOME for restic to find its default cache in.
+  RESTIC_CACHE_DIR="${RESTIC_CACHE_DIR:-$HEARTH_STATE_DIR/cache}"
+  export RESTIC_PASSWORD RESTIC_REPOSITORY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY RESTIC_CACHE_DIR
   umask 077
   mkdir -p "$HEARTH_STATE_DIR"
   chmod 700 "$HEARTH_STATE_DIR"
@@ -121,23 +126,53 @@ now_iso() {
   date -u +%Y-%m-%dT%H:%M:%SZ
 }
 
-# A value inside single quotes in a sqlite3 script.
+# A value inside single quotes in a sqlite3 script (no process: the backup quotes hundreds).
 sql_quote() {
-  printf '%s' "$1" | sed "s/'/''/g"
+  local q="'"
+  printf '%s' "${1//$q/$q$q}"
+}
+
+# A database file as an SQLite URI that opens it immutable: for copies nobody writes (the staging
+# dir), read without creating -wal and -shm files beside them. Sets the variable named $1.
+immutable_uri() {
+  local _uri_path="${2//%/%25}"
+  _uri_path="${_uri_path//\?/%3f}"
+  printf -v "$1" 'file:%s?immutable=1' "${_uri_path//#/%23}"
+}
+
+# The head of each repo whose store.sqlite paths are given, one sqlite3 process for all of them.
+# Prints "did<TAB>commit cid<TAB>rev<TAB>records" lines, in the order given.
+#   heads_of_stores [--immutable] STORE...   (--immutable: copies nobody writes, see immutable_uri)
+heads_of_stores() {
+  local store did path q="'" immutable=0
+  if [ "${1:-}" = --immutable ]; then
+    immutable=1
+    shift
+  fi
+  {
+    printf '.mode tabs\n.headers off\n'
+    for store in "$@"; do
+      did="${store%/*}"
+      did="${did##*/}"
+      path="$store"
+      if [ "$immutable" = 1 ]; then immutable_uri path "$store"; fi
+      printf ".open --readonly '%s'\nSELECT '%s', (SELECT cid FROM repo_root LIMIT 1), (SELECT rev FROM repo_root LIMIT 1), (SELECT count(*) FROM record);\n" \
+        "${path//$q/$q$q}" "${did//$q/$q$q}"
+    done
+  } | sqlite3 -bail :memory:
+}
+
+# The store.sqlite of every repo in a PDS data dir (live, staged or restored), NUL-separated, sorted.
+repo_stores() {
+  find "$1/actors" -mindepth 3 -maxdepth 3 -name store.sqlite -print0 2>/dev/null | sort -z
 }
 
 # Each repo's head in a PDS data dir (live or restored), one sqlite3 process for all of them.
 # Prints "did<TAB>commit cid<TAB>rev<TAB>records" lines.
 repo_heads() {
-  local dir="$1" store did
-  {
-    printf '.mode tabs\n.headers off\n'
-    while IFS= read -r -d '' store; do
-      did="$(basename "$(dirname "$store")")"
-      printf ".open --readonly '%s'\nSELECT '%s', (SELECT cid FROM repo_root LIMIT 1), (SELECT rev FROM repo_root LIMIT 1), (SELECT count(*) FROM record);\n" \
-        "$(sql_quote "$store")" "$(sql_quote "$did")"
-    done < <(find "$dir/actors" -mindepth 3 -maxdepth 3 -name store.sqlite -print0 2>/dev/null | sort -z)
-  } | sqlite3 -bail :memory:
+  local stores=()
+  mapfile -d '' -t stores < <(repo_stores "$1")
+  heads_of_stores "${stores[@]}"
 }
 
 account_count() {
