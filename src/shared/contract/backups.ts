@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { call } from './define.ts';
 import { JobId } from './jobs.ts';
-import { ServerId, TlsMode } from './servers.ts';
+import { WebSettings } from './hosts.ts';
+import { ServerId } from './servers.ts';
 
 /** Where backups go: any S3-compatible store. The secret key never comes back out of core. */
 export const BackupTargetFields = z.object({
@@ -97,8 +98,6 @@ export const MoveStatus = z.object({
 });
 export type MoveStatus = z.infer<typeof MoveStatus>;
 
-const Port = z.number().int().min(1).max(65535);
-
 const ServerOnly = z.object({ serverId: ServerId }).strict();
 const JobStarted = z.object({ jobId: JobId });
 const SnapshotId = z.string().regex(/^[0-9a-f]{8,64}$/, 'not a snapshot id');
@@ -133,12 +132,7 @@ export const backupsCalls = {
         serverId: ServerId,
         fromServerId: ServerId,
         finalBackup: z.boolean().default(false),
-        tlsMode: TlsMode.default('acme'),
-        email: z.email().optional(),
-        httpsPort: Port.default(443),
-        httpPort: Port.default(80),
-        pdsPort: Port.default(3000),
-        caddyAdminPort: Port.default(2019),
+        ...WebSettings,
       })
       .strict(),
     JobStarted,

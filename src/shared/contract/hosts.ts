@@ -20,6 +20,18 @@ const PdsHostname = z
 
 const Port = z.number().int().min(1).max(65535);
 
+/** How a new PDS is served: TLS and ports (what hosts.install and disaster recovery both ask). */
+export const WebSettings = {
+  tlsMode: TlsMode.default('acme'),
+  /** For certificate expiry mail from Let's Encrypt (ACME). */
+  email: z.email().optional(),
+  /** Non-standard ports (a LAN box, tests); a public server uses 443 and 80. */
+  httpsPort: Port.default(443),
+  httpPort: Port.default(80),
+  pdsPort: Port.default(3000),
+  caddyAdminPort: Port.default(2019),
+};
+
 export const HostKeyPair = z.object({
   serverId: ServerId,
   /** One authorized_keys line. */
@@ -92,14 +104,7 @@ export const hostsCalls = {
       .object({
         serverId: ServerId,
         hostname: PdsHostname,
-        tlsMode: TlsMode.default('acme'),
-        /** For certificate expiry mail from Let's Encrypt (ACME). */
-        email: z.email().optional(),
-        /** Non-standard ports (a LAN box, tests); a public server uses 443 and 80. */
-        httpsPort: Port.default(443),
-        httpPort: Port.default(80),
-        pdsPort: Port.default(3000),
-        caddyAdminPort: Port.default(2019),
+        ...WebSettings,
         /** The PLC directory; default https://plc.directory. */
         plcUrl: z.url().optional(),
         /**
