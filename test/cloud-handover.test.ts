@@ -9,16 +9,27 @@
  * engine (SimulatedAutomation), whose reserved IP is the test server's address; the test-only
  * `dropletSshPort` option points the droplet's SSH at the test server's port. What DigitalOcean does
  * with the registered key (cloud-init writes it to root's authorized_keys) the test does by hand.
+ *
+ * Then "Replace the droplet": a second test server is the next droplet generation (the test-only
+ * `dropletSshPort` maps each generation to its test server's sshd). Backups go to the S3 fixture.
+ * The replacement must keep everything written up to the moment it starts (the old PDS is stopped
+ * for a last backup), every DID and password, and leave only the new droplet in the stack.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AtpAgent } from '@atproto/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HearthApp } from '../src/core/app.ts';
 import { SimulatedAutomation } from '../src/core/cloud/simulated-automation.ts';
+import { serverFetch } from '../src/core/hosts/https-probe.ts';
+import { systemResolver } from '../src/core/hosts/resolve.ts';
 import type { KeyringSecretStore } from '../src/core/secrets/index.ts';
 import { startTestApp } from './support/app.ts';
 import { contractCalls } from './support/calls.ts';
 import { startDoStandin, type DoStandin } from './support/do-standin.ts';
 import { freePort, startPlc } from './support/plc.ts';
+import { startS3Server, type S3Fixture } from './support/s3-server.ts';
 import { startTestServer, testServerUnavailable, type TestServer } from './support/test-server.ts';
 
 const unavailable = testServerUnavailable();
@@ -32,6 +43,10 @@ process.env.HEARTH_RESOLVE = `${HOSTNAME}=127.0.0.1,*.${HOSTNAME}=127.0.0.1,${EL
 
 describe.skipIf(unavailable)('DigitalOcean wizard hand-over to the SSH install (test server as the droplet)', () => {
   let droplet: TestServer;
+  let nextDroplet: TestServer;
+  let s3: S3Fixture;
+  let dataDir: string;
+  let automation: SimulatedAutomation;
   let plc: { url: string; close(): Promise<void> };
   let standin: DoStandin;
   let app: HearthApp;
@@ -41,21 +56,23 @@ describe.skipIf(unavailable)('DigitalOcean wizard hand-over to the SSH install (
   const server = async () => (await call('servers.list', {})).find((s) => s.id === SERVER_ID);
 
   beforeAll(async () => {
-    [droplet, plc, standin] = await Promise.all([startTestServer(), startPlc(), startDoStandin({ tokens: [TOKEN], domains: [] })]);
-    ({ app, secrets } = await startTestApp({
+    [droplet, nextDroplet, plc, standin, s3] = await Promise.all([startTestServer(), startTestServer(), startPlc(), startDoStandin({ tokens: [TOKEN], domains: [] }), startS3Server()]);
+    automation = new SimulatedAutomation({ address: droplet.host });
+    ({ app, secrets, dataDir } = await startTestApp({
       cloud: {
-        automation: new SimulatedAutomation({ address: droplet.host }),
+        automation,
         simulated: true,
         apiUrl: standin.url,
         publicIpUrl: `${standin.url}/standin/ip`,
-        dropletSshPort: droplet.port,
+        // Generation 0 is the first droplet, generation 1 its replacement.
+        dropletSshPort: (generation) => (generation === 0 ? droplet.port : nextDroplet.port),
       },
     }));
     ports = { httpsPort: await freePort(), httpPort: await freePort(), pdsPort: await freePort(), caddyAdminPort: await freePort() };
   }, 180_000);
   afterAll(async () => {
     await app?.close();
-    await Promise.all([droplet?.stop(), plc?.close(), standin?.close()]);
+    await Promise.all([droplet?.stop(), nextDroplet?.stop(), plc?.close(), standin?.close(), s3?.close()]);
   });
 
   it('creates the droplet with one key, the one the installer uses, and records how to reach it over SSH', async () => {
@@ -118,4 +135,77 @@ describe.skipIf(unavailable)('DigitalOcean wizard hand-over to the SSH install (
     const health = await call('servers.health', { serverId: SERVER_ID });
     expect(health.status, health.message).toBe('healthy');
   }, 660_000);
+
+  const users: { handle: string; password: string; did: string }[] = [];
+  const pds = async () => {
+    const saved = (await server())!;
+    return { url: saved.url, fetch: serverFetch({ resolve: systemResolver(), ca: await readFile(join(dataDir, 'hosts', SERVER_ID, 'caddy-root.crt'), 'utf8') }) };
+  };
+  const heads = async () => {
+    const { url, fetch } = await pds();
+    const out: Record<string, unknown> = {};
+    for (const u of users) out[u.did] = await (await fetch(`${url}/xrpc/com.atproto.sync.getLatestCommit?did=${u.did}`)).json();
+    return out;
+  };
+
+  it('warns before destroying a droplet whose PDS has no backup, and not once a fresh backup exists', async () => {
+    expect((await call('cloud.destroyCheck', { serverId: SERVER_ID })).backupWarning).toMatch(/has no backups set up: destroying it deletes every account/);
+    const { url, fetch } = await pds();
+    for (let i = 0; i < 2; i++) {
+      const password = `pw-${randomUUID()}`;
+      const created = await call('accounts.create', { serverId: SERVER_ID, handle: `r${i}-${randomUUID().slice(0, 4)}.${HOSTNAME}`, email: `r${i}@example.com`, password });
+      const agent = new AtpAgent({ service: url, fetch });
+      await agent.login({ identifier: created.did, password });
+      await agent.post({ text: `on the first droplet ${i}` });
+      users.push({ handle: created.handle, password, did: created.did });
+    }
+    await call('backups.configure', { serverId: SERVER_ID, endpoint: s3.endpoint, region: s3.region, bucket: 'hearth-backups', prefix: 'handover', pathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+    expect((await call('cloud.destroyCheck', { serverId: SERVER_ID })).backupWarning).toMatch(/never been backed up/);
+    const backup = await settle((await call('backups.backupNow', { serverId: SERVER_ID })).jobId);
+    expect(backup.state, JSON.stringify(backup.error)).toBe('succeeded');
+    expect((await call('cloud.destroyCheck', { serverId: SERVER_ID })).backupWarning).toBeNull();
+  }, 300_000);
+
+  it('replaces the droplet: everything written until then, every DID and password kept; the IP moves; the old droplet goes', async () => {
+    // Written after the last backup: the replacement's own last backup must carry it over.
+    const { url, fetch } = await pds();
+    const agent = new AtpAgent({ service: url, fetch });
+    await agent.login({ identifier: users[0]!.handle, password: users[0]!.password });
+    await agent.post({ text: 'after the last scheduled backup' });
+    const before = await heads();
+
+    await expect(call('cloud.replace', { serverId: SERVER_ID, confirmName: 'handvoer' })).rejects.toMatchObject({ code: 'VALIDATION' });
+    // What DigitalOcean does on the new droplet's first boot with the registered key.
+    const registered = standin.state.sshKeys.find((k) => k.name === 'Hearth handover')!;
+    expect((await nextDroplet.exec(`umask 077 && mkdir -p /root/.ssh && printf '%s\\n' '${registered.public_key}' > /root/.ssh/authorized_keys`)).code).toBe(0);
+    const nextPorts = { httpsPort: await freePort(), httpPort: await freePort(), pdsPort: await freePort(), caddyAdminPort: await freePort() };
+    const replace = await settle((await call('cloud.replace', { serverId: SERVER_ID, confirmName: 'handover', ...nextPorts })).jobId, 1_500_000);
+    expect(replace.state, JSON.stringify(replace.error)).toBe('succeeded');
+
+    // The server is now the new droplet, reached through the reserved IP, its new host key pinned.
+    const saved = (await server())!;
+    expect(saved.ssh).toMatchObject({ host: droplet.host, port: nextDroplet.port, hostKey: nextDroplet.hostKeyFingerprint });
+    expect(saved.url).toBe(`https://${HOSTNAME}:${nextPorts.httpsPort}`);
+    expect((await call('servers.list', {})).map((s) => s.id)).toEqual([SERVER_ID]);
+    expect(await secrets.list(`${SERVER_ID}-next/`)).toEqual([]);
+    expect((await call('servers.health', { serverId: SERVER_ID })).status).toBe('healthy');
+
+    expect(await heads()).toEqual(before);
+    for (const u of users) {
+      const again = new AtpAgent({ service: (await pds()).url, fetch: (await pds()).fetch });
+      await again.login({ identifier: u.handle, password: u.password });
+      expect(again.session?.did).toBe(u.did);
+    }
+    const moved = await call('backups.moveStatus', { serverId: SERVER_ID });
+    expect(moved.done, moved.message).toBe(true);
+    expect(moved.dids.map((d) => d.did).sort()).toEqual(users.map((u) => u.did).sort());
+
+    // Only the new droplet is left in the stack; the old one's PDS was stopped before its last backup.
+    const droplets = (automation.deployed.get(SERVER_ID) ?? []).filter((r) => r.type.endsWith(':Droplet')).map((r) => r.urn.split('::').pop());
+    expect(droplets).toEqual(['handover-droplet-1']);
+    expect((await droplet.exec('systemctl is-active pds')).stdout.trim()).not.toBe('active');
+    // Backups carry on from the new droplet.
+    const next = await settle((await call('backups.backupNow', { serverId: SERVER_ID })).jobId);
+    expect(next.state, JSON.stringify(next.error)).toBe('succeeded');
+  }, 1_800_000);
 });

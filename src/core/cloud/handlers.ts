@@ -1,7 +1,10 @@
 import { HearthError } from '../../shared/errors.ts';
 import type { ServiceHandlers, Services } from '../services.ts';
+import { backupWarning } from './backup-check.ts';
+import { assertReplaceable, replaceDroplet } from './replace.ts';
 
-export function cloudHandlers({ cloud, secrets }: Services): ServiceHandlers<'cloud'> {
+export function cloudHandlers(services: Services): ServiceHandlers<'cloud'> {
+  const { cloud, secrets } = services;
   const needKeychain = async () => {
     const keychain = await secrets.probe();
     if (!keychain.available) throw new HearthError('NO_KEYCHAIN', 'The DigitalOcean token and server keys need the system keychain.', keychain.message);
@@ -31,8 +34,29 @@ export function cloudHandlers({ cloud, secrets }: Services): ServiceHandlers<'cl
     'cloud.outputs': ({ serverId }) => cloud.outputs(serverId),
     'cloud.apply': async ({ serverId }) => ({ jobId: await cloud.startApply(serverId) }),
     'cloud.refresh': async ({ serverId }) => ({ jobId: await cloud.startRefresh(serverId) }),
-    'cloud.destroyCheck': ({ serverId }) => cloud.destroyCheck(serverId),
+    'cloud.destroyCheck': async ({ serverId }) => ({ ...(await cloud.destroyCheck(serverId)), backupWarning: await backupWarning(services, serverId) }),
     'cloud.destroy': async ({ serverId, confirmName }) => ({ jobId: await cloud.startDestroy(serverId, confirmName) }),
+    'cloud.replace': async ({ serverId, confirmName, ...ports }) => {
+      await needKeychain();
+      const server = services.servers.get(serverId);
+      if (confirmName.trim() !== server.name) {
+        throw new HearthError('VALIDATION', 'The name you typed does not match the server’s name.', `Type ${server.name} exactly to confirm.`);
+      }
+      await assertReplaceable(services, serverId);
+      const { id } = services.jobs.start({
+        kind: 'cloud.replace',
+        target: server.name,
+        title: `Replace the droplet of ${server.name}`,
+        run: async (ctx) => {
+          try {
+            await replaceDroplet(services, serverId, ports, ctx);
+          } finally {
+            services.bus.emit('backups.changed', { serverId });
+          }
+        },
+      });
+      return { jobId: id };
+    },
     'cloud.resources': ({ jobId }) => cloud.rows(jobId),
   };
 }

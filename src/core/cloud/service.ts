@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { CloudPlanView, WizardDraft, type ResourceRow, type StackSettings } from '../../shared/contract/cloud.ts';
 import { HearthError } from '../../shared/errors.ts';
 import type { ConfigStore } from '../config/index.ts';
-import type { JobContext } from '../jobs/job-context.ts';
+import { jobPart, type JobContext } from '../jobs/job-context.ts';
 import type { JobManager } from '../jobs/index.ts';
 import type { Redactor } from '../log/redact.ts';
 import type { SecretStore } from '../secrets/index.ts';
@@ -31,6 +31,8 @@ const StackRecord = z.object({
     hostname: z.string(),
     dnsZone: z.string().nullable(),
     bucketName: z.string(),
+    dropletGeneration: z.number().int().min(0).optional(),
+    standbyGeneration: z.number().int().min(0).nullable().optional(),
   }),
   sshPublicKey: z.string(),
   sizePriceMonthly: z.number(),
@@ -62,7 +64,7 @@ export interface CloudServiceOptions {
    * simulated engine's reserved IP at a test server on loopback and its sshd port here; browser
    * mode reads it from HEARTH_FAKE_DROPLET_SSH (see fakeDroplet), honoured only with HEARTH_FAKE_PULUMI=1.
    */
-  dropletSshPort?: number;
+  dropletSshPort?: number | ((generation: number) => number);
 }
 
 /** The keychain name of Hearth's key for a droplet before it was shared with the SSH installer. */
@@ -241,6 +243,9 @@ export class CloudService {
       hostname: settings.hostname,
       dnsZone: settings.dnsMode === 'digitalocean' ? zone : null,
       bucketName: existing?.plan.bucketName ?? `hearth-${settings.name}-${randomBytes(3).toString('hex')}`.slice(0, 63),
+      // A replaced droplet's generation is kept: planning again must not bring back the first droplet.
+      dropletGeneration: existing?.plan.dropletGeneration ?? 0,
+      standbyGeneration: existing?.plan.standbyGeneration ?? null,
     };
     const reviewed = await (await this.#stackRunner()).preview(ctx, plan, size.price_monthly, serverId);
     await this.#saveSettings((s) => {
@@ -292,7 +297,7 @@ export class CloudService {
       if (r) r.outputs = { ...outputs };
     });
     const known = this.#o.servers.list().find((s) => s.id === serverId);
-    const port = this.#o.dropletSshPort ?? fakeDroplet()?.port ?? 22;
+    const port = this.sshPort(record.plan.dropletGeneration ?? 0);
     // The installer reaches the droplet at its reserved IP as root with the key registered above.
     // The host key is pinned on the first connection; it stays pinned while the address is the same.
     const sameHost = known?.ssh?.host === outputs.ip && known.ssh.port === port;
@@ -306,6 +311,42 @@ export class CloudService {
       ssh: { host: outputs.ip, port, username: 'root', hostKey: sameHost ? (known.ssh?.hostKey ?? null) : null, publicKey: record.sshPublicKey },
     });
     ctx.log(`The droplet answers at ${outputs.ip}; ${outputs.hostname} points there${record.plan.dnsZone ? '' : ' once you create the two DNS records'}.`);
+    return outputs;
+  }
+
+  /** The port a droplet's sshd answers on: 22, except in tests (see dropletSshPort). */
+  sshPort(generation: number): number {
+    const port = this.#o.dropletSshPort;
+    return (typeof port === 'function' ? port(generation) : port) ?? fakeDroplet()?.port ?? 22;
+  }
+
+  /** Which droplet generation holds the reserved IP, and which (if any) stands by. */
+  async generations(serverId: string): Promise<{ active: number; standby: number | null }> {
+    const { plan } = await this.#record(serverId);
+    return { active: plan.dropletGeneration ?? 0, standby: plan.standbyGeneration ?? null };
+  }
+
+  /**
+   * Runs the stack with these droplets (plan, then apply, as one part of a larger job). The intent
+   * is saved first, so an interrupted run is picked up where it stopped.
+   */
+  async setDroplets(ctx: JobContext, serverId: string, droplets: { active: number; standby: number | null }): Promise<StackOutputs> {
+    const record = await this.#record(serverId);
+    const plan: CloudPlan = { ...record.plan, dropletGeneration: droplets.active, standbyGeneration: droplets.standby };
+    await this.#saveSettings((s) => {
+      const r = s.stacks[serverId];
+      if (r) r.plan = plan;
+    });
+    const runner = await this.#stackRunner();
+    const reviewed = await runner.preview(jobPart(ctx, 0, 0.3), plan, record.sizePriceMonthly, serverId);
+    const outputs = await runner.apply(jobPart(ctx, 0.3, 1), plan, serverId, reviewed);
+    await this.#saveSettings((s) => {
+      const r = s.stacks[serverId];
+      if (r) {
+        r.reviewed = reviewed;
+        r.outputs = { ...outputs };
+      }
+    });
     return outputs;
   }
 
@@ -348,14 +389,9 @@ export class CloudService {
     return id;
   }
 
-  async destroyCheck(serverId: string) {
-    const record = await this.#record(serverId);
-    // Backups are not built yet: there is never a recent one to fall back on.
-    return {
-      name: record.plan.name,
-      backupWarning:
-        'Hearth cannot tell from here whether this server has a backup newer than 24 hours (check the Backups screen first): without one, every account on it would be lost for good.',
-    };
+  /** The name to type; the backup warning comes from the server's backup status (cloud handlers). */
+  async destroyCheck(serverId: string): Promise<{ name: string }> {
+    return { name: (await this.#record(serverId)).plan.name };
   }
 
   startDestroy(serverId: string, confirmName: string): Promise<string> {

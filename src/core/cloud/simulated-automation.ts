@@ -74,18 +74,23 @@ export class SimulatedAutomation implements AutomationApi {
       },
       up: async (op) => {
         record('up');
-        const existing = new Set((this.deployed.get(stackName) ?? []).map((r) => r.urn));
+        const before = this.deployed.get(stackName) ?? [];
+        const existing = new Set(before.map((r) => r.urn));
         const { resources, hostname } = await declared();
-        const done: SimulatedResource[] = [...(this.deployed.get(stackName) ?? [])];
+        const declaredUrns = new Set(resources.map((r) => r.urn));
+        // What the program no longer declares is deleted, as the engine does.
+        const gone = before.filter((r) => !declaredUrns.has(r.urn));
+        let done: SimulatedResource[] = [...before];
         await this.#run(
           op,
-          resources.map((r) => ({ ...r, op: (existing.has(r.urn) ? 'same' : 'create') as OpType })),
+          [...resources.map((r) => ({ ...r, op: (existing.has(r.urn) ? 'same' : 'create') as OpType })), ...gone.map((r) => ({ ...r, op: 'delete' as OpType }))],
           false,
           (r) => {
-            if (!done.some((d) => d.urn === r.urn)) done.push(r);
+            done = gone.some((g) => g.urn === r.urn) ? done.filter((d) => d.urn !== r.urn) : done.some((d) => d.urn === r.urn) ? done : [...done, r];
             this.deployed.set(stackName, done);
           },
         );
+        const droplets = resources.filter((r) => r.type.endsWith(':Droplet'));
         this.pending = [];
         return {
           outputs: {
@@ -97,6 +102,8 @@ export class SimulatedAutomation implements AutomationApi {
             bucketEndpoint: { value: `https://${String(resources.find((r) => r.type.endsWith(':SpacesBucket'))?.inputs.region ?? '')}.digitaloceanspaces.com`, secret: false },
             spacesKeyId: { value: 'DO00SIMULATEDKEY', secret: false },
             spacesSecretKey: { value: 'simulated-spaces-secret-key-0123456789', secret: true },
+            // A second droplet (a replacement being built) answers at the same simulated address.
+            ...(droplets.length > 1 && { standbyIp: { value: this.address, secret: false } }),
           },
         };
       },

@@ -35,6 +35,8 @@ export interface StackOutputs {
   bucketRegion: string;
   bucketEndpoint: string;
   spacesKeyId: string;
+  /** The standby droplet's own address, while there is one (see CloudPlan.standbyGeneration). */
+  standbyIp?: string;
 }
 
 export interface StackRunnerOptions {
@@ -140,6 +142,7 @@ export class StackRunner {
       bucketRegion: value('bucketRegion'),
       bucketEndpoint: value('bucketEndpoint'),
       spacesKeyId: value('spacesKeyId'),
+      ...(typeof result.outputs.standbyIp?.value === 'string' && { standbyIp: result.outputs.standbyIp.value }),
     };
   }
 

@@ -133,6 +133,25 @@ export const cloudCalls = {
   'cloud.destroyCheck': call(z.object({ serverId: ServerId }).strict(), z.object({ name: z.string(), backupWarning: z.string().nullable() })),
   /** A job: deletes the droplet, IP, firewall, DNS records, bucket and key. The server's name must be typed. */
   'cloud.destroy': call(z.object({ serverId: ServerId, confirmName: z.string() }).strict(), JobStarted),
+  /**
+   * A job: a new droplet beside the old one, the PDS installed there with the same secrets, the
+   * old PDS stopped for a last backup which is restored there, the reserved IP moved, every DID
+   * checked, then the old droplet deleted. Needs backups; the server's name must be typed. Ports
+   * other than 443/80/3000/2019 are for tests only (the new droplet there shares a machine with the old).
+   */
+  'cloud.replace': call(
+    z
+      .object({
+        serverId: ServerId,
+        confirmName: z.string(),
+        httpsPort: z.number().int().min(1).max(65535).optional(),
+        httpPort: z.number().int().min(1).max(65535).optional(),
+        pdsPort: z.number().int().min(1).max(65535).optional(),
+        caddyAdminPort: z.number().int().min(1).max(65535).optional(),
+      })
+      .strict(),
+    JobStarted,
+  ),
   /** The per-resource rows of a running or finished stack job. */
   'cloud.resources': call(z.object({ jobId: JobId }).strict(), z.array(ResourceRow)),
 };
