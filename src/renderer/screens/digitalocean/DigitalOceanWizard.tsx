@@ -676,7 +676,6 @@ const PHASE_WORDS: Record<HandOverPhase, string> = {
  */
 function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partial<WizardDraft>, o?: { now?: boolean }) => void }) {
   const navigate = useUiStore((s) => s.navigate);
-  const [confirmName, setConfirmName] = useState('');
   const [refreshJob, setRefreshJob] = useState<string | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const { job: refresh, lines: refreshLines } = useJob(refreshJob);
@@ -686,11 +685,18 @@ function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partia
 
   const [outputs, setOutputs] = useState<CallOutput<'cloud.outputs'>>(null);
   const [destroyCheck, setDestroyCheck] = useState<CallOutput<'cloud.destroyCheck'> | null>(null);
+  const [backups, setBackups] = useState<CallOutput<'backups.get'> | null>(null);
   useEffect(() => {
     void useServersStore.getState().load();
     void call('cloud.outputs', { serverId: draft.serverId }).then(setOutputs).catch((err) => setError(toErrorInfo(err)));
     void call('cloud.destroyCheck', { serverId: draft.serverId }).then(setDestroyCheck).catch(() => undefined);
+    void call('backups.get', { serverId: draft.serverId }).then(setBackups).catch(() => undefined);
   }, [draft.serverId]);
+  const replaceWhy = !server?.install
+    ? 'Replacing the droplet needs the PDS installed first.'
+    : !backups?.target || !backups.status?.lastSuccess
+      ? 'Replacing the droplet restores this server’s latest backup onto a new droplet, so it stays off until this server has a backup: set backups up on the Backups screen.'
+      : null;
 
   const [phase, setPhase] = useState<HandOverPhase>('connect');
   const [handOverError, setHandOverError] = useState<ErrorInfo | null>(null);
@@ -864,17 +870,42 @@ function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partia
         >
           Check for changes made outside Hearth
         </button>
-        <button type="button" className="button" disabled aria-describedby="do-replace-why">
-          Replace the droplet
-        </button>
-        <ConfirmDialog
+        {replaceWhy ? (
+          <button type="button" className="button" disabled aria-describedby="do-replace-why">
+            Replace the droplet
+          </button>
+        ) : (
+          <ConfirmJobByName
+            trigger={
+              <button type="button" className="button">
+                Replace the droplet…
+              </button>
+            }
+            title={`Replace the droplet of ${draft.name}?`}
+            name={draft.name}
+            inputId="do-replace-name"
+            intro={
+              <span className="do-block">
+                Hearth builds a new droplet beside this one and installs the PDS there with the same secrets. Then it stops the PDS here (your accounts are
+                offline from then on, usually a few minutes), takes a last backup, restores it on the new droplet, moves the reserved IP and checks that every
+                account’s DID still resolves. Only then is the old droplet deleted; if anything fails before the IP moves, the PDS here starts again.
+              </span>
+            }
+            confirmLabel="Replace the droplet"
+            cancelLabel="Keep this droplet"
+            start={async (typed) => (await call('cloud.replace', { serverId: draft.serverId, confirmName: typed })).jobId}
+          />
+        )}
+        <ConfirmJobByName
           trigger={
             <button type="button" className="button button-danger">
               Destroy the server…
             </button>
           }
           title={`Destroy ${draft.name}?`}
-          description={
+          name={draft.name}
+          inputId="do-confirm-name"
+          intro={
             <>
               {destroyCheck?.backupWarning ? (
                 <span className="do-block" role="alert">
@@ -882,24 +913,19 @@ function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partia
                 </span>
               ) : null}
               <span className="do-block">Destroying deletes the droplet, its reserved IP, its DNS records and its bucket.</span>
-              <label className="do-block" htmlFor="do-confirm-name">
-                Type the server's name, {draft.name}, to confirm:
-              </label>
-              <input id="do-confirm-name" value={confirmName} onChange={(e) => setConfirmName(e.target.value)} autoComplete="off" />
             </>
           }
           confirmLabel="Destroy"
           cancelLabel="Keep the server"
           destructive
-          onConfirm={async () => {
-            const { jobId } = await call('cloud.destroy', { serverId: draft.serverId, confirmName });
-            navigate({ screen: 'jobs', jobId });
-          }}
+          start={async (typed) => (await call('cloud.destroy', { serverId: draft.serverId, confirmName: typed })).jobId}
         />
       </div>
-      <p className="muted small" id="do-replace-why">
-        Replacing the droplet restores this server’s latest backup onto a new droplet, so it stays off until this server has a backup: set backups up on the Backups screen once the PDS is installed.
-      </p>
+      {replaceWhy ? (
+        <p className="muted small" id="do-replace-why">
+          {replaceWhy}
+        </p>
+      ) : null}
       {error ? <ErrorMessage error={error} title="Could not check the server." /> : null}
       {refresh ? (
         <>
@@ -908,5 +934,43 @@ function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partia
         </>
       ) : null}
     </section>
+  );
+}
+
+/** A confirmation that asks for the server's name typed, then starts a job and shows it on the Jobs screen. */
+function ConfirmJobByName({
+  name,
+  inputId,
+  intro,
+  start,
+  ...dialog
+}: {
+  trigger: ReactNode;
+  title: string;
+  name: string;
+  inputId: string;
+  intro: ReactNode;
+  confirmLabel: string;
+  cancelLabel: string;
+  destructive?: boolean;
+  /** Starts the job with what was typed (core checks it) and returns its id. */
+  start: (typed: string) => Promise<string>;
+}) {
+  const navigate = useUiStore((s) => s.navigate);
+  const [typed, setTyped] = useState('');
+  return (
+    <ConfirmDialog
+      {...dialog}
+      description={
+        <>
+          {intro}
+          <label className="do-block" htmlFor={inputId}>
+            Type the server's name, {name}, to confirm:
+          </label>
+          <input id={inputId} value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
+        </>
+      }
+      onConfirm={async () => navigate({ screen: 'jobs', jobId: await start(typed) })}
+    />
   );
 }
