@@ -96,8 +96,15 @@ export async function recoverOnto(services: Services, request: RecoverRequest, c
       // back it up. From here on, the newest data is in the store.
       ctx.progress(0.03, `Stopping the PDS on ${from.name} for a last backup`);
       const old = await services.backups.hostFor(from.id);
-      await old.pds.stop(ctx);
+      // Set first: a stop cut off half-way is undone by starting it again (a no-op when it runs).
       oldStopped = old;
+      await old.pds.stop(ctx).catch((err: unknown) => {
+        throw new HearthError(
+          'NETWORK',
+          `Could not stop the PDS on ${from.name} for a last backup (${err instanceof Error ? err.message : String(err)}).`,
+          `If ${from.name} is gone for good, start again without the last backup: the latest snapshot is restored instead.`,
+        );
+      });
       await service.backup(old, jobPart(ctx, 0.04, 0.12));
       ctx.log(`Took a last backup of ${from.name}; its PDS stays stopped so no post is written there any more.`);
     }
