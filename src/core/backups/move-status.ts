@@ -70,7 +70,7 @@ export async function moveStatus(server: Server, deps: MoveDeps): Promise<MoveSt
 
   const done = reaches === 'this' && results.every((r) => r.ok);
   const message = done
-    ? `${hostname} reaches ${server.name}, and all ${results.length} accounts' DIDs resolve to it. The move is finished: you can forget the old server.`
+    ? `${hostname} reaches ${server.name}, and ${results.length === 1 ? 'the account’s DID resolves' : `all ${results.length} accounts’ DIDs resolve`} to it. The move is finished: you can forget the old server.`
     : reaches === 'other'
       ? `${hostname} still reaches ${reachedServer ? reachedServer.name : 'another server'}. Change the two DNS records below (or move the reserved IP) to ${deps.address}; DNS changes can take a few minutes.`
       : reaches === 'nothing'

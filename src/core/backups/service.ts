@@ -129,14 +129,23 @@ export class BackupService {
   async overview(host: BackupHost): Promise<BackupOverview> {
     const stored = await this.stored(host.serverId);
     const hasSecret = stored ? (await this.#secrets.get(secretAccount(host.serverId, S3_SECRET))) !== null : false;
+    // A lost server must not hide its backups: the target and the way to restore elsewhere stay.
+    let unreachable: string | null = null;
+    const status = stored
+      ? await this.status(host).catch((err: unknown) => {
+          unreachable = this.#redactor.redact(err instanceof Error ? err.message : String(err));
+          return null;
+        })
+      : null;
     return {
       serverId: host.serverId,
       target: stored ? { ...stored.target, hasSecret } : null,
       schedule: stored?.schedule ?? DEFAULT_SCHEDULE,
-      status: stored ? await this.status(host) : null,
+      status,
       scheduled: host.scheduled,
-      nextRun: stored && host.nextRun ? await host.nextRun().catch(() => null) : null,
+      nextRun: stored && host.nextRun && !unreachable ? await host.nextRun().catch(() => null) : null,
       note: host.note,
+      unreachable,
     };
   }
 

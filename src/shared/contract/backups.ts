@@ -46,6 +46,8 @@ export const BackupOverview = z.object({
   nextRun: z.string().nullable(),
   /** Plain words about how backups run on this server. */
   note: z.string(),
+  /** Set when the server cannot be reached: its status is unknown (its backups are safe in the store). */
+  unreachable: z.string().nullable().optional(),
 });
 export type BackupOverview = z.infer<typeof BackupOverview>;
 

@@ -100,7 +100,9 @@ function ServerBackups({ server }: { server: Server }) {
               <dd>
                 {status?.lastSuccess
                   ? `${formatDateTime(status.lastSuccess.at)} (${status.lastSuccess.accounts} ${status.lastSuccess.accounts === 1 ? 'account' : 'accounts'}, ${formatBytes(status.lastSuccess.bytesAdded)} new)`
-                  : 'Never'}
+                  : overview.unreachable
+                    ? 'Unknown (the server does not answer)'
+                    : 'Never'}
               </dd>
             </div>
             <div>
@@ -115,6 +117,14 @@ function ServerBackups({ server }: { server: Server }) {
             </div>
           </dl>
         )}
+        {overview.unreachable ? (
+          <div className="error-box" role="alert">
+            <p className="error-title">Hearth cannot reach {serverName} ({overview.unreachable}).</p>
+            <p className="error-message">
+              Its backups are safe in the store. If the server is lost for good, connect a new one and use “Restore onto a new server…”.
+            </p>
+          </div>
+        ) : null}
         {status?.failing && status.lastError ? (
           <div className="error-box" role="alert">
             <p className="error-title">The last backup failed ({formatDateTime(status.lastError.at)}).</p>
