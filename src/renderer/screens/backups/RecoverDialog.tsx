@@ -4,6 +4,7 @@ import type { Server, Snapshot } from '../../../shared/contract/index.ts';
 import type { ErrorInfo } from '../../../shared/errors.ts';
 import { call, toErrorInfo } from '../../bridge/index.ts';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
+import { DEFAULT_PORTS, PortFields, portNumbers, type PortValues } from '../../components/PortFields.tsx';
 import { ProgressBar } from '../../components/ProgressBar.tsx';
 import { formatDateTime } from '../../format.ts';
 import { useServersStore } from '../../state/servers.ts';
@@ -23,6 +24,11 @@ export function RecoverDialog({ server, latest, disabled }: { server: Server; la
   const [open, setOpen] = useState(false);
   const [target, setTarget] = useState('');
   const [finalBackup, setFinalBackup] = useState(false);
+  // The old server's ports by default: the new one takes its place.
+  const [ports, setPorts] = useState<PortValues>({
+    ...DEFAULT_PORTS,
+    ...(server.install && { httpsPort: String(server.install.httpsPort), pdsPort: String(server.install.pdsPort) }),
+  });
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [jobId, setJobId] = useState<string | null>(null);
   const job = useJob(jobId);
@@ -35,13 +41,14 @@ export function RecoverDialog({ server, latest, disabled }: { server: Server; la
     if (!chosen) return;
     setError(null);
     try {
-      setJobId((await call('backups.recover', { serverId: chosen.id, fromServerId: server.id, finalBackup })).jobId);
+      setJobId((await call('backups.recover', { serverId: chosen.id, fromServerId: server.id, finalBackup, tlsMode: server.install?.tlsMode ?? 'acme', ...portNumbers(ports) })).jobId);
     } catch (err) {
       setError(toErrorInfo(err));
     }
   };
 
-  const reason = !hostname ? 'Only a server Hearth installed or adopted can move.' : !latest ? 'Take a backup first.' : null;
+  // The snapshots may be unknown here (the old server is gone): the job finds the latest itself.
+  const reason = !hostname ? 'Only a server Hearth installed or adopted can move.' : null;
   return (
     <Dialog.Root
       open={open}
@@ -65,7 +72,7 @@ export function RecoverDialog({ server, latest, disabled }: { server: Server; la
           <Dialog.Title className="dialog-title">Restore {server.name} onto a new server</Dialog.Title>
           <Dialog.Description className="dialog-description">
             For when {server.name} is lost or being replaced. The new server gets the PDS for {hostname} with the same secrets from this computer’s keychain,
-            then the latest snapshot{latest ? ` (${formatDateTime(latest.time)})` : ''}. Every account keeps its DID, password and sessions; once {hostname}{' '}
+            then the latest snapshot in the backup store{latest ? ` (${formatDateTime(latest.time)})` : ''}. Every account keeps its DID, password and sessions; once {hostname}{' '}
             points at the new server, they are back online.
           </Dialog.Description>
           {job?.state === 'succeeded' && chosen ? (
@@ -100,6 +107,10 @@ export function RecoverDialog({ server, latest, disabled }: { server: Server; la
                   fails)
                 </label>
               </div>
+              <details className="connect-advanced">
+                <summary>Advanced: ports</summary>
+                <PortFields value={ports} onChange={setPorts} disabled={false} />
+              </details>
               {!finalBackup && latest ? <p className="note">Posts written on {server.name} after {formatDateTime(latest.time)} are not in the latest snapshot.</p> : null}
             </>
           )}

@@ -5,6 +5,7 @@ import { call, toErrorInfo } from '../../bridge/index.ts';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
 import { JobOutcome } from '../../components/JobBits.tsx';
 import { JobLog } from '../../components/JobLog.tsx';
+import { DEFAULT_PORTS, PortFields, portNumbers } from '../../components/PortFields.tsx';
 import { ScreenHeading } from '../../components/ScreenHeading.tsx';
 import { useJobsStore } from '../../state/jobs.ts';
 import { useUiStore } from '../../state/ui.ts';
@@ -32,7 +33,7 @@ export function ConnectServer() {
   const [hostname, setHostname] = useState('');
   const [tlsMode, setTlsMode] = useState<'acme' | 'internal'>('acme');
   const [email, setEmail] = useState('');
-  const [advanced, setAdvanced] = useState({ httpsPort: '443', httpPort: '80', pdsPort: '3000', caddyAdminPort: '2019', plcUrl: '' });
+  const [advanced, setAdvanced] = useState({ ...DEFAULT_PORTS, plcUrl: '' });
   const [mail, setMail] = useState({ smtpUrl: '', emailFrom: '', testTo: '' });
   const [mailSent, setMailSent] = useState<string | null>(null);
   const [detected, setDetected] = useState<Detected | null>(null);
@@ -109,9 +110,7 @@ export function ConnectServer() {
         hostname: hostname.trim(),
         tlsMode,
         ...(email.trim() && { email: email.trim() }),
-        ...ports(),
-        pdsPort: Number(advanced.pdsPort),
-        caddyAdminPort: Number(advanced.caddyAdminPort),
+        ...portNumbers(advanced),
         ...(advanced.plcUrl.trim() && { plcUrl: advanced.plcUrl.trim() }),
         ...(mail.smtpUrl.trim() && { smtpUrl: mail.smtpUrl.trim() }),
         ...(mail.emailFrom.trim() && { emailFrom: mail.emailFrom.trim() }),
@@ -262,25 +261,7 @@ export function ConnectServer() {
             ) : null}
             <details className="connect-advanced">
               <summary>Advanced: ports and identity directory</summary>
-              {(
-                [
-                  ['httpsPort', 'HTTPS port'],
-                  ['httpPort', 'HTTP port'],
-                  ['pdsPort', 'PDS port (on the server only)'],
-                  ['caddyAdminPort', 'Caddy admin port (on the server only)'],
-                ] as const
-              ).map(([field, label]) => (
-                <label key={field}>
-                  {label}
-                  <input
-                    value={advanced[field]}
-                    inputMode="numeric"
-                    pattern="[0-9]{1,5}"
-                    onChange={(e) => setAdvanced({ ...advanced, [field]: e.target.value })}
-                    disabled={Boolean(jobId)}
-                  />
-                </label>
-              ))}
+              <PortFields value={advanced} onChange={setAdvanced} disabled={Boolean(jobId)} />
               <label>
                 Outgoing mail server (optional), e.g. smtps://user:password@smtp.example.com:465
                 <input type="password" autoComplete="off" value={mail.smtpUrl} onChange={(e) => setMail({ ...mail, smtpUrl: e.target.value })} disabled={Boolean(jobId)} />
