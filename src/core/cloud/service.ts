@@ -10,6 +10,7 @@ import type { Redactor } from '../log/redact.ts';
 import type { SecretStore } from '../secrets/index.ts';
 import type { ServerRegistry } from '../servers/registry.ts';
 import { SSH_KEY_SECRET } from '../hosts/index.ts';
+import { generateSshKey } from '../hosts/ssh/keys.ts';
 import { secretAccount } from '../secrets/secret-store.ts';
 import type { AutomationApi } from './automation.ts';
 import { DigitalOceanClient, doApiUrl } from './digitalocean/client.ts';
@@ -269,11 +270,9 @@ export class CloudService {
   }
 
   async #newSshKey(serverId: string, name: string): Promise<string> {
-    // ssh2 is CommonJS: Node's ESM loader cannot see its named exports, so take the default.
-    const { utils } = (await import('ssh2')).default;
-    const pair = utils.generateKeyPairSync('ed25519', { comment: `hearth@${name}` });
-    await this.#o.secrets.set(secretAccount(serverId, SSH_KEY_SECRET), pair.private);
-    return pair.public.trim();
+    const pair = generateSshKey(`hearth@${name}`);
+    await this.#o.secrets.set(secretAccount(serverId, SSH_KEY_SECRET), pair.privateKey);
+    return pair.publicKey;
   }
 
   async startApply(serverId: string): Promise<string> {

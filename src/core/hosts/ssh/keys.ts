@@ -8,8 +8,17 @@ export interface SshKeyPair {
   publicKey: string;
 }
 
-/** A new ed25519 key pair for Hearth to log in to one server. */
+/**
+ * A new ed25519 key pair for Hearth to log in to one server. ssh2's generator writes, about once
+ * in 300 keys, an OpenSSH private key its own parser then rejects ("Malformed OpenSSH private
+ * key"): such a key would lock Hearth out of the server it was made for, so every key is read back
+ * before it is used, and a rejected one is simply made again.
+ */
 export function generateSshKey(comment: string): SshKeyPair {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-  return { privateKey: pair.private, publicKey: pair.public.trim() };
+  for (let attempt = 0; ; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    const parsed = ssh2.utils.parseKey(pair.private);
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if ((key && !(key instanceof Error)) || attempt >= 20) return { privateKey: pair.private, publicKey: pair.public.trim() };
+  }
 }
