@@ -8,17 +8,22 @@ export interface SshKeyPair {
   publicKey: string;
 }
 
+const readable = (text: string): boolean => {
+  const parsed = ssh2.utils.parseKey(text);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  return Boolean(key) && !(key instanceof Error);
+};
+
 /**
- * A new ed25519 key pair for Hearth to log in to one server. ssh2's generator writes, about once
- * in 300 keys, an OpenSSH private key its own parser then rejects ("Malformed OpenSSH private
- * key"): such a key would lock Hearth out of the server it was made for, so every key is read back
- * before it is used, and a rejected one is simply made again.
+ * A new ed25519 key pair for Hearth to log in to one server. ssh2's generator strips leading zero
+ * bytes from the 32-byte public key (mscdex/ssh2 issues 1390 and 1513), so about one key in 256
+ * comes out malformed: its authorized_keys line would not work and the private key is unreadable,
+ * locking Hearth out of the server it was made for. Every key is read back before it is used, and
+ * a broken one is simply made again.
  */
 export function generateSshKey(comment: string): SshKeyPair {
   for (let attempt = 0; ; attempt++) {
     const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-    const parsed = ssh2.utils.parseKey(pair.private);
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if ((key && !(key instanceof Error)) || attempt >= 20) return { privateKey: pair.private, publicKey: pair.public.trim() };
+    if ((readable(pair.private) && readable(pair.public)) || attempt >= 20) return { privateKey: pair.private, publicKey: pair.public.trim() };
   }
 }
