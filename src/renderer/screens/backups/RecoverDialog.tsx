@@ -4,6 +4,7 @@ import type { Server, Snapshot } from '../../../shared/contract/index.ts';
 import type { ErrorInfo } from '../../../shared/errors.ts';
 import { call, toErrorInfo } from '../../bridge/index.ts';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
+import { JobDialogActions } from '../../components/JobDialogActions.tsx';
 import { DEFAULT_PORTS, PortFields, portNumbers, type PortValues } from '../../components/PortFields.tsx';
 import { ProgressBar } from '../../components/ProgressBar.tsx';
 import { formatDateTime } from '../../format.ts';
@@ -115,18 +116,13 @@ export function RecoverDialog({ server, latest, disabled }: { server: Server; la
             </>
           )}
           {error ? <ErrorMessage error={error} /> : null}
-          <div className="actions dialog-actions">
-            <Dialog.Close asChild>
-              <button type="button" className="button" disabled={running}>
-                {job && !running ? 'Close' : 'Cancel'}
-              </button>
-            </Dialog.Close>
-            {!job && chosen ? (
+          <JobDialogActions job={job}>
+            {chosen ? (
               <button type="button" className="button button-primary" onClick={() => void start()}>
                 Restore onto {chosen.name}
               </button>
             ) : null}
-          </div>
+          </JobDialogActions>
         </Dialog.Content>
       </Dialog.Portal>
     </Dialog.Root>

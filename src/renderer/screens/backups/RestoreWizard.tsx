@@ -4,6 +4,7 @@ import type { RestorePlan, Snapshot } from '../../../shared/contract/index.ts';
 import type { ErrorInfo } from '../../../shared/errors.ts';
 import { call, toErrorInfo } from '../../bridge/index.ts';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
+import { JobDialogActions } from '../../components/JobDialogActions.tsx';
 import { ProgressBar } from '../../components/ProgressBar.tsx';
 import { formatDateTime } from '../../format.ts';
 import { useJob } from './useJob.ts';
@@ -127,18 +128,13 @@ export function RestoreWizard({
               </div>
             </>
           )}
-          <div className="actions dialog-actions">
-            <Dialog.Close asChild>
-              <button type="button" className="button" disabled={running}>
-                {job && !running ? 'Close' : 'Cancel'}
-              </button>
-            </Dialog.Close>
-            {!job && plan ? (
+          <JobDialogActions job={job}>
+            {plan ? (
               <button type="button" className="button button-danger" disabled={typed.trim() !== serverName} onClick={() => void restore()}>
                 Restore this snapshot
               </button>
             ) : null}
-          </div>
+          </JobDialogActions>
         </Dialog.Content>
       </Dialog.Portal>
     </Dialog.Root>
