@@ -161,6 +161,10 @@ describe.skipIf(testServerUnavailable())('Connect my server, in browser mode', (
     await expect.poll(() => done.isVisible(), { timeout: 900_000, interval: 1_000 }).toBe(true);
     expect(await dialog.getByRole('list', { name: 'Accounts and where their DIDs point' }).textContent()).toContain(account.did);
     await page.screenshot({ path: `${shots}/recover-done.png` });
+    // The move is done: the old server can go from Hearth (its keychain entries stay).
+    await dialog.getByRole('button', { name: 'Forget My VPS…' }).click();
+    await page.getByRole('dialog', { name: 'Forget My VPS?' }).getByRole('button', { name: 'Forget My VPS' }).click();
+    await expect.poll(async () => (await servers()).map((s) => s.name), { timeout: 15_000 }).toEqual(['New VPS']);
 
     const moved = (await servers()).find((s) => s.name === 'New VPS')!;
     expect(moved.install?.hostname).toBe(HOSTNAME);

@@ -6,6 +6,7 @@ import { ErrorMessage } from '../../components/ErrorMessage.tsx';
 import { ProgressBar } from '../../components/ProgressBar.tsx';
 import { ServerScopedScreen } from '../../components/ServerScopedScreen.tsx';
 import { formatDateTime } from '../../format.ts';
+import { useServersStore } from '../../state/servers.ts';
 import { routeHref } from '../../state/ui.ts';
 import { MoveGuide } from './MoveGuide.tsx';
 import { RecoverDialog } from './RecoverDialog.tsx';
@@ -25,6 +26,8 @@ export function BackupsScreen() {
 
 function ServerBackups({ server }: { server: Server }) {
   const { id: serverId, name: serverName } = server;
+  // Once the old server is forgotten, the move is over: the guide goes with it.
+  const oldStillListed = useServersStore((s) => s.servers?.some((x) => x.id === server.recoveredFrom?.serverId) ?? false);
   const [overview, setOverview] = useState<BackupOverview | null>(null);
   const [snapshots, setSnapshots] = useState<Snapshot[] | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
@@ -86,7 +89,7 @@ function ServerBackups({ server }: { server: Server }) {
 
   return (
     <div className="backups">
-      {server.recoveredFrom ? <MoveGuide serverId={serverId} oldName={server.recoveredFrom.name} /> : null}
+      {server.recoveredFrom && oldStillListed ? <MoveGuide serverId={serverId} old={server.recoveredFrom} /> : null}
       <section className="card" aria-labelledby={`${serverId}-status`}>
         <h2 id={`${serverId}-status`} className="subheading">
           Status

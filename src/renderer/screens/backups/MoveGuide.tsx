@@ -2,13 +2,17 @@ import { useEffect, useState } from 'react';
 import type { MoveStatus } from '../../../shared/contract/index.ts';
 import type { ErrorInfo } from '../../../shared/errors.ts';
 import { call, toErrorInfo } from '../../bridge/index.ts';
+import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
+import { useServersStore } from '../../state/servers.ts';
 
 /**
  * The last step of disaster recovery: the two DNS records (or the reserved IP) to point at the new
  * server, and Hearth's check that the name reaches it and every DID resolves to it.
  */
-export function MoveGuide({ serverId, oldName }: { serverId: string; oldName: string }) {
+export function MoveGuide({ serverId, old }: { serverId: string; old: { serverId: string; name: string } }) {
+  const oldName = old.name;
+  const oldKnown = useServersStore((s) => s.servers?.some((x) => x.id === old.serverId) ?? false);
   const [status, setStatus] = useState<MoveStatus | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [checking, setChecking] = useState(true);
@@ -80,6 +84,22 @@ export function MoveGuide({ serverId, oldName }: { serverId: string; oldName: st
         <button type="button" className="button" disabled={checking} onClick={check}>
           {checking ? 'Checking…' : 'Check again'}
         </button>
+        {status?.done && oldKnown ? (
+          <ConfirmDialog
+            trigger={
+              <button type="button" className="button">
+                Forget {oldName}…
+              </button>
+            }
+            title={`Forget ${oldName}?`}
+            description={`Every account now lives on the new server, so ${oldName} is removed from Hearth. Its entries stay in the keychain (delete them there if you wish); its backups stay in the store, where the new server now backs up.`}
+            confirmLabel={`Forget ${oldName}`}
+            cancelLabel="Keep it listed"
+            onConfirm={async () => {
+              await call('hosts.forget', { serverId: old.serverId, deleteSecrets: false });
+            }}
+          />
+        ) : null}
       </div>
     </section>
   );

@@ -77,7 +77,7 @@ export function RecoverDialog({ server, latest, disabled }: { server: Server; la
             points at the new server, they are back online.
           </Dialog.Description>
           {job?.state === 'succeeded' && chosen ? (
-            <MoveGuide serverId={chosen.id} oldName={server.name} />
+            <MoveGuide serverId={chosen.id} old={{ serverId: server.id, name: server.name }} />
           ) : job ? (
             job.state === 'running' ? (
               <ProgressBar value={job.progress} label="Restore onto a new server" step={job.step} />
