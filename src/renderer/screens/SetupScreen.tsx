@@ -2,11 +2,10 @@ import { useState } from 'react';
 import type { LogLine } from '../../shared/contract/index.ts';
 import type { ErrorInfo } from '../../shared/errors.ts';
 import { call, toErrorInfo } from '../bridge/index.ts';
-import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { useFocusFallback } from '../components/focus.ts';
 import { JobLog } from '../components/JobLog.tsx';
-import { ProgressBar } from '../components/ProgressBar.tsx';
+import { JobProgress } from '../components/JobProgress.tsx';
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useAppStore } from '../state/app.ts';
 import { useJobsStore } from '../state/jobs.ts';
@@ -50,27 +49,13 @@ export function SetupScreen() {
         <section className="panel" aria-labelledby="setup-progress-title">
           <h2 id="setup-progress-title" ref={panelHeading} tabIndex={-1}>{job?.title || 'Setting up the sandbox'}</h2>
           {running ? (
-            <>
-              <ProgressBar value={job?.progress ?? 0} label="Sandbox setup progress" step={job?.step || 'Starting…'} />
-              <div className="actions">
-                <ConfirmDialog
-                  trigger={
-                    <button type="button" className="button">
-                      Cancel
-                    </button>
-                  }
-                  title="Cancel the sandbox setup?"
-                  description="Hearth stops setting up the sandbox. You can start again later."
-                  confirmLabel="Cancel setup"
-                  cancelLabel="Keep going"
-                  destructive
-                  onConfirm={async () => {
-                    await call('jobs.cancel', { id: setupJobId });
-                  }}
-                  onFocusLost={rescueFocus}
-                />
-              </div>
-            </>
+            <JobProgress
+              jobId={setupJobId}
+              job={job}
+              label="Sandbox setup progress"
+              cancel={{ title: 'Cancel the sandbox setup?', description: 'Hearth stops setting up the sandbox. You can start again later.', confirmLabel: 'Cancel setup', cancelLabel: 'Keep going' }}
+              onFocusLost={rescueFocus}
+            />
           ) : (
             <ErrorMessage
               error={

@@ -5,6 +5,7 @@ import { call, getBridge, toErrorInfo } from '../../bridge/index.ts';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
 import { JobLog } from '../../components/JobLog.tsx';
+import { JobProgress } from '../../components/JobProgress.tsx';
 import { ProgressBar } from '../../components/ProgressBar.tsx';
 import { ScreenHeading } from '../../components/ScreenHeading.tsx';
 import { useJobsStore } from '../../state/jobs.ts';
@@ -627,25 +628,16 @@ function CreateStep({ draft, onBack, onNext }: { draft: WizardDraft; onBack: () 
       <h2 id="do-create-title">Creating the server</h2>
       <p className="muted">This takes a few minutes. You can close the window: the job goes on and this page picks up where it is.</p>
       {running ? (
-        <>
-          <ProgressBar value={job?.progress ?? 0} label="Server creation progress" step={job?.step || 'Starting…'} />
-          <div className="actions">
-            <ConfirmDialog
-              trigger={
-                <button type="button" className="button">
-                  Cancel
-                </button>
-              }
-              title="Stop creating the server?"
-              description="The engine stops cleanly after its current step. What was already created stays, and is finished or removed when you run it again."
-              confirmLabel="Stop"
-              destructive
-              onConfirm={async () => {
-                await call('jobs.cancel', { id: draft.applyJobId! });
-              }}
-            />
-          </div>
-        </>
+        <JobProgress
+          jobId={draft.applyJobId}
+          job={job}
+          label="Server creation progress"
+          cancel={{
+            title: 'Stop creating the server?',
+            description: 'The engine stops cleanly after its current step. What was already created stays, and is finished or removed when you run it again.',
+            confirmLabel: 'Stop',
+          }}
+        />
       ) : job.state !== 'succeeded' ? (
         <ErrorMessage error={job.error ?? { code: 'INTERNAL', message: 'The server was not created.', hint: '' }} title="Creating the server did not finish.">
           <button type="button" className="button button-primary" onClick={onBack}>
