@@ -11,7 +11,7 @@ import { tunnelFetch } from '../hosts/https-probe.ts';
 import type { InstallRequest } from '../hosts/index.ts';
 import { SMTP_URL_SECRET } from '../hosts/index.ts';
 import { jobPart, steadyContext, throwIfCancelled, type JobContext } from '../jobs/job-context.ts';
-import { PDS_SECRET_NAMES, secretAccount } from '../secrets/secret-store.ts';
+import { PDS_SECRET_NAMES, shareSecret } from '../secrets/secret-store.ts';
 import type { Services } from '../services.ts';
 import type { BackupHost } from './service.ts';
 
@@ -47,23 +47,18 @@ export function assertRecoverable(services: Services, fromServerId: string, serv
 async function shareSecrets(services: Services, fromId: string, toId: string, ctx: JobContext): Promise<void> {
   const copied: string[] = [];
   for (const name of [...PDS_SECRET_NAMES, SMTP_URL_SECRET]) {
-    const value = await services.secrets.get(secretAccount(fromId, name));
-    if (!value) {
-      if (name === SMTP_URL_SECRET) continue;
+    const shared = await shareSecret(services.secrets, name, fromId, toId);
+    if (shared === 'missing' && name !== SMTP_URL_SECRET) {
       throw new HearthError(
         'NOT_FOUND',
         `The old server's ${name.replace(/-/g, ' ')} is not in the keychain.`,
         'Without it the accounts cannot move with their DIDs and passwords. Restore the keychain from its own backup, then try again.',
       );
     }
-    const kept = await services.secrets.get(secretAccount(toId, name));
-    if (kept && kept !== value) {
+    if (shared === 'different') {
       throw new HearthError('CONFLICT', `The new server already has a different ${name.replace(/-/g, ' ')} in the keychain.`, 'Pick an empty server, or forget that server in Hearth and connect it again.');
     }
-    if (!kept) {
-      await services.secrets.set(secretAccount(toId, name), value);
-      copied.push(name);
-    }
+    if (shared === 'copied') copied.push(name);
   }
   ctx.log(copied.length ? `Gave the new server the old server's secrets from the keychain: ${copied.join(', ')}.` : 'The new server already has the old server’s secrets.');
 }

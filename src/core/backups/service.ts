@@ -20,7 +20,7 @@ import { HearthError } from '../../shared/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { steadyContext, throwIfCancelled, type JobContext } from '../jobs/job-context.ts';
 import type { Redactor } from '../log/redact.ts';
-import { secretAccount, type SecretStore } from '../secrets/secret-store.ts';
+import { secretAccount, shareSecret, type SecretStore } from '../secrets/secret-store.ts';
 import type { HostRunner } from './host-runner.ts';
 import { explainS3Error, probeTarget } from './s3-probe.ts';
 
@@ -122,6 +122,10 @@ export class BackupService {
     return parsed.data;
   }
 
+  async #save(file: StoredFile): Promise<void> {
+    await writeFileAtomic(this.#file, `${JSON.stringify(file, null, 2)}\n`);
+  }
+
   async stored(serverId: string): Promise<z.infer<typeof StoredServer> | null> {
     return (await this.#load()).servers[serverId] ?? null;
   }
@@ -185,7 +189,7 @@ export class BackupService {
       if (!(await this.#secrets.get(passwordName))) await this.#secrets.set(passwordName, randomBytes(32).toString('base64url'));
       const file = await this.#load();
       file.servers[host.serverId] = { target, schedule };
-      await writeFileAtomic(this.#file, `${JSON.stringify(file, null, 2)}\n`);
+      await this.#save(file);
       await host.install?.(ctx);
       await this.writeSettings(host);
       await this.runScript(host, 'hearth-backup.sh', ['--init'], ctx);
@@ -201,17 +205,15 @@ export class BackupService {
     return this.#serialize(async () => {
       const stored = await this.#required(fromId);
       for (const name of [S3_SECRET, RESTIC_PASSWORD]) {
-        const value = await this.#secrets.get(secretAccount(fromId, name));
-        if (!value) throw new HearthError('NOT_FOUND', 'The backup secrets are missing from the keychain.', 'Without the repository password the backups cannot be read; restore the keychain from its own backup.');
-        const kept = await this.#secrets.get(secretAccount(toId, name));
-        if (kept && kept !== value) {
+        const shared = await shareSecret(this.#secrets, name, fromId, toId);
+        if (shared === 'missing') throw new HearthError('NOT_FOUND', 'The backup secrets are missing from the keychain.', 'Without the repository password the backups cannot be read; restore the keychain from its own backup.');
+        if (shared === 'different') {
           throw new HearthError('CONFLICT', 'The new server already has other backup settings.', 'Pick an empty server, or forget that server in Hearth and connect it again.');
         }
-        if (!kept) await this.#secrets.set(secretAccount(toId, name), value);
       }
       const file = await this.#load();
       file.servers[toId] = stored;
-      await writeFileAtomic(this.#file, `${JSON.stringify(file, null, 2)}\n`);
+      await this.#save(file);
     });
   }
 
@@ -221,7 +223,7 @@ export class BackupService {
       const file = await this.#load();
       if (!(serverId in file.servers)) return;
       delete file.servers[serverId];
-      await writeFileAtomic(this.#file, `${JSON.stringify(file, null, 2)}\n`);
+      await this.#save(file);
     });
   }
 

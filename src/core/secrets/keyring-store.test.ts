@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { HearthError } from '../../shared/errors.ts';
 import { Redactor } from '../log/redact.ts';
 import { KeyringSecretStore } from './keyring-store.ts';
+import { shareSecret } from './secret-store.ts';
 
 const run = promisify(execFile);
 
@@ -42,6 +43,19 @@ describe('KeyringSecretStore against the system keychain', () => {
     const store = new KeyringSecretStore({ service });
     await Promise.all(Array.from({ length: 10 }, (_, i) => store.set(`many/${i}`, `value-number-${i}`)));
     expect(await store.list('many/')).toHaveLength(10);
+  });
+
+  it('shares a secret with another server without ever overwriting a different one', async () => {
+    const store = new KeyringSecretStore({ service });
+    await store.set('old/plc-rotation-key', 'the-key-every-did-depends-on');
+    expect(await shareSecret(store, 'plc-rotation-key', 'old', 'new')).toBe('copied');
+    expect(await store.get('new/plc-rotation-key')).toBe('the-key-every-did-depends-on');
+    expect(await shareSecret(store, 'plc-rotation-key', 'old', 'new')).toBe('kept');
+    await store.set('other/plc-rotation-key', 'another-servers-own-key');
+    expect(await shareSecret(store, 'plc-rotation-key', 'old', 'other')).toBe('different');
+    expect(await store.get('other/plc-rotation-key')).toBe('another-servers-own-key');
+    expect(await shareSecret(store, 'jwt-secret', 'old', 'new')).toBe('missing');
+    expect(await store.get('new/jwt-secret')).toBeNull();
   });
 
   it('registers secrets it reads so they are redacted from text', async () => {

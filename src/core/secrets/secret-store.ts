@@ -16,3 +16,17 @@ export const PDS_SECRET_NAMES = ['jwt-secret', 'admin-password', 'plc-rotation-k
 export type PdsSecretName = (typeof PDS_SECRET_NAMES)[number];
 
 export const secretAccount = (serverId: string, name: string): string => `${serverId}/${name}`;
+
+/**
+ * Gives server `toId` the same secret `name` as server `fromId` (disaster recovery, a replaced
+ * droplet), never overwriting a different value already kept for it: that one may be the key
+ * other identities depend on. Says what it found, so each caller words its own error.
+ */
+export async function shareSecret(store: SecretStore, name: string, fromId: string, toId: string): Promise<'missing' | 'copied' | 'kept' | 'different'> {
+  const value = await store.get(secretAccount(fromId, name));
+  if (!value) return 'missing';
+  const kept = await store.get(secretAccount(toId, name));
+  if (kept) return kept === value ? 'kept' : 'different';
+  await store.set(secretAccount(toId, name), value);
+  return 'copied';
+}
