@@ -186,6 +186,29 @@ run_inside() {
   nsenter --target "$pid" --pid --mount --uts chroot "$SERVERS/$name/root" "$@"
 }
 
+# A real server downloads better-sqlite3 prebuilt (prebuild-install, from GitHub); here that
+# download cannot happen, so every install compiled it (minutes on 2 cores). The first server that
+# compiled it leaves the binary in npm's cache as the prebuild that download would have fetched
+# (prebuild-install looks in <npm cache>/_prebuilds before the network), so later installs do
+# what a real server does: unpack a prebuilt module, no compiler.
+harvest_prebuild() {
+  local root="$1" module pkgdir version node abi url file
+  node="$root/opt/hearth/node/bin/node"
+  [ -x "$node" ] || return 0
+  for module in "$root"/opt/hearth/pds-*/node_modules/better-sqlite3/build/Release/better_sqlite3.node; do
+    [ -f "$module" ] || continue
+    pkgdir="${module%/build/Release/better_sqlite3.node}"
+    version="$("$node" -p "require('$pkgdir/package.json').version" 2>/dev/null)" || continue
+    abi="$("$node" -p process.versions.modules 2>/dev/null)" || continue
+    url="https://github.com/WiseLibs/better-sqlite3/releases/download/v$version/better-sqlite3-v$version-node-v$abi-linux-x64.tar.gz"
+    file="$NPM_CACHE/_prebuilds/$("$node" -p "require('crypto').createHash('sha512').update(process.argv[1]).digest('hex').slice(0, 6)" "$url")-better-sqlite3-v$version-node-v$abi-linux-x64.tar.gz"
+    [ -f "$file" ] && continue
+    mkdir -p "$NPM_CACHE/_prebuilds"
+    # prebuild-install unpacks the archive into the package folder: build/Release/<module>.node.
+    tar -czf "$file.partial" -C "$pkgdir" build/Release/better_sqlite3.node && mv "$file.partial" "$file"
+  done
+}
+
 stop() {
   local name="$1"
   check_name "$name"
@@ -204,6 +227,7 @@ stop() {
   fi
   # Never delete through a mount that is visible here (that would reach the real /dev or /sys).
   if grep -q " $dir/root[/ ]" /proc/self/mountinfo; then die "$dir/root still has mounts; not removing it"; fi
+  harvest_prebuild "$dir/root" || true
   rm -rf --one-file-system "$dir"
 }
 
