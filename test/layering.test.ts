@@ -1,4 +1,6 @@
 import { ESLint } from 'eslint';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -39,5 +41,33 @@ describe('layering rules', () => {
   it('allows the renderer to import the shared contract', async () => {
     const code = "import type { Server } from '../shared/contract/index.ts';\nexport const f = (s: Server) => s.name;\n";
     expect(await problems('src/renderer/ok.ts', code)).toEqual([]);
+  });
+
+  it('keeps core\'s domains in layers: no domain folder imports one that imports it back', () => {
+    // Composition (app.ts, services.ts) sits above every domain; a domain that reaches up into
+    // another that depends on it makes both impossible to understand, test or move alone.
+    const core = fileURLToPath(new URL('../src/core/', import.meta.url));
+    const domains = readdirSync(core, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const deps = new Map<string, Set<string>>();
+    for (const domain of domains) {
+      const uses = new Set<string>();
+      for (const file of readdirSync(join(core, domain), { recursive: true, encoding: 'utf8' })) {
+        if (!/\.tsx?$/.test(file) || file.endsWith('.test.ts')) continue;
+        const depth = file.split('/').length; // ../ climbs out of the domain from this depth
+        const up = '\\.\\./'.repeat(depth);
+        for (const [, target] of readFileSync(join(core, domain, file), 'utf8').matchAll(new RegExp(`from '${up}([a-z-]+)/`, 'g'))) {
+          if (target && target !== domain && domains.includes(target)) uses.add(target);
+        }
+      }
+      deps.set(domain, uses);
+    }
+    const cycles: string[] = [];
+    const visit = (node: string, path: string[]) => {
+      if (path.includes(node)) return void cycles.push([...path.slice(path.indexOf(node)), node].join(' → '));
+      for (const next of deps.get(node) ?? []) visit(next, [...path, node]);
+    };
+    for (const domain of domains) visit(domain, []);
+    expect(cycles).toEqual([]);
+    expect(deps.get('servers')).toEqual(new Set(['config']));
   });
 });

@@ -19,7 +19,8 @@ import { createDispatcher, type Handlers } from './rpc/dispatch.ts';
 import { sandboxHandlers } from './sandbox/handlers.ts';
 import { Sandbox } from './sandbox/index.ts';
 import { KeyringSecretStore } from './secrets/index.ts';
-import { backupStatusReader } from './servers/backup-health.ts';
+import { backupStatusReader } from './health/backup-status.ts';
+import { healthHandlers } from './health/handlers.ts';
 import { serversHandlers } from './servers/handlers.ts';
 import { ServerRegistry } from './servers/registry.ts';
 import type { Services } from './services.ts';
@@ -121,6 +122,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     ...appHandlers(services),
     ...jobsHandlers(services),
     ...serversHandlers(services),
+    ...healthHandlers(services),
     ...sandboxHandlers(services),
     ...accountsHandlers(services),
     ...cloudHandlers(services),

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppNotification } from '../../shared/contract/app.ts';
 import type { BackupHealth } from '../../shared/contract/servers.ts';
 import { EventBus } from '../events.ts';
-import type { BackupReading } from '../servers/backup-health.ts';
+import type { BackupReading } from './monitor.ts';
 import { BackupMonitor } from './monitor.ts';
 
 // The status reader is stood in here (the real one, over a real backup, is in

@@ -8,10 +8,19 @@
  * (the user may have missed it; there is no record of what was seen).
  */
 import type { AppNotification } from '../../shared/contract/app.ts';
+import type { BackupHealth } from '../../shared/contract/servers.ts';
 import type { EventBus } from '../events.ts';
-import type { BackupReading } from '../servers/backup-health.ts';
 
 export const BACKUP_CHECK_INTERVAL_MS = 5 * 60_000;
+
+/** One server's backup status as health and the monitor see it. */
+export interface BackupReading {
+  health: BackupHealth;
+  /** The server's name, for words shown to people. */
+  name: string;
+  /** Whether a timer on the server retries by itself (the sandbox has none). */
+  scheduled: boolean;
+}
 
 export interface BackupMonitorOptions {
   servers: { list(): { id: string; name: string }[] };

@@ -1,37 +1,6 @@
-import type { Server, ServerHealth } from '../../shared/contract/servers.ts';
 import type { ServiceHandlers, Services } from '../services.ts';
-import { backupStatusReader } from './backup-health.ts';
-import { probeHealth } from './health.ts';
 
-export function serversHandlers(services: Services): ServiceHandlers<'servers'> {
-  const { servers, sandbox, hosts } = services;
-  const readBackup = backupStatusReader(services);
-  const probe = async (server: Server): Promise<ServerHealth> => {
-    if (server.kind === 'sandbox' && sandbox.status().state !== 'running') return stoppedSandbox(server.id);
-    // Servers Hearth installed may use Caddy's internal CA, trusted for that server only.
-    if (server.install) return probeHealth(server.id, server.url, undefined, await hosts.fetchFor(server.id));
-    return probeHealth(server.id, server.url);
-  };
-  return {
-    'servers.list': async () => servers.list(),
-    'servers.health': async ({ serverId }) => {
-      const server = servers.get(serverId);
-      // The backup status is read alongside the PDS check: a stopped sandbox or a down PDS still
-      // has a last backup worth showing.
-      const [health, backup] = await Promise.all([probe(server), readBackup(serverId, server.name)]);
-      return { ...health, backup: backup?.health ?? null };
-    },
-  };
+/** The server list. A server's health is composed from several domains in health/handlers.ts. */
+export function serversHandlers(services: Services): Omit<ServiceHandlers<'servers'>, 'servers.health'> {
+  return { 'servers.list': async () => services.servers.list() };
 }
-
-const stoppedSandbox = (serverId: string): ServerHealth => ({
-  serverId,
-  status: 'stopped',
-  version: null,
-  responseMs: null,
-  did: null,
-  availableUserDomains: [],
-  inviteCodeRequired: null,
-  checkedAt: new Date().toISOString(),
-  message: 'The sandbox is stopped. Start it to use it.',
-});

@@ -1,6 +1,6 @@
 import type { BackupRunStatus } from '../../shared/contract/backups.ts';
-import type { BackupHealth } from '../../shared/contract/servers.ts';
 import { HearthError } from '../../shared/errors.ts';
+import type { BackupReading } from '../backups/monitor.ts';
 import { RESTIC_PASSWORD, S3_SECRET, type BackupHost } from '../backups/service.ts';
 import type { Redactor } from '../log/redact.ts';
 import { secretAccount } from '../secrets/secret-store.ts';
@@ -16,14 +16,6 @@ export interface BackupStatusDeps {
   };
   secrets: { get(account: string): Promise<string | null> };
   redactor: Redactor;
-}
-
-export interface BackupReading {
-  health: BackupHealth;
-  /** The server's name, for words shown to people. */
-  name: string;
-  /** Whether a timer on the server retries by itself (the sandbox has none). */
-  scheduled: boolean;
 }
 
 /**

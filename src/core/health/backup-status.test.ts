@@ -3,7 +3,7 @@ import type { BackupRunStatus } from '../../shared/contract/backups.ts';
 import { HearthError } from '../../shared/errors.ts';
 import type { BackupHost } from '../backups/service.ts';
 import { Redactor } from '../log/redact.ts';
-import { backupStatusReader, type BackupStatusDeps } from './backup-health.ts';
+import { backupStatusReader, type BackupStatusDeps } from './backup-status.ts';
 
 // The backup service and host are stood in (the real ones, over a real backup to a real S3
 // server, are in test/backups-health.test.ts): these are the ways reading the status goes wrong.
