@@ -201,20 +201,34 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
   it('sets up outgoing mail and sends a test email from the server; the mail password stays in the keychain', async () => {
     const sink = await startSmtpSink();
     try {
-      const smtpUrl = `smtp://pds-mailer:mail-password-77@127.0.0.1:${sink.port}`;
+      // A legitimate password full of what a shell would run: it must reach the mail server as
+      // typed, and nothing of it may run as root on the server (pds.env was once sourced by sh).
+      const password = 'pa$(touch /tmp/pwned-mail)ss;`touch /tmp/pwned-tick`\'"&x|y>z';
+      const smtpUrl = `smtp://pds-mailer:${password}@127.0.0.1:${sink.port}`;
       const job = await finished((await call('hosts.install', { ...installInput(), smtpUrl, emailFrom: 'pds@hearth.test' })).jobId);
       expect(job.state).toBe('succeeded');
       const env = (await server.exec('cat /pds/pds.env')).stdout;
-      expect(env).toContain(`PDS_EMAIL_SMTP_URL=${smtpUrl}`);
+      const line = env.split('\n').find((l) => l.startsWith('PDS_EMAIL_SMTP_URL='));
+      // Written percent-encoded: one value for systemd, docker compose and a shell alike.
+      expect(line).toMatch(/^PDS_EMAIL_SMTP_URL=smtp:\/\/pds-mailer:[A-Za-z0-9._%-]+@127\.0\.0\.1:\d+$/);
       expect(env).toContain('PDS_EMAIL_FROM_ADDRESS=pds@hearth.test');
       expect(await secrets.get(secretAccount(serverId, 'smtp-url'))).toBe(smtpUrl);
-      expect(JSON.stringify(job)).not.toContain('mail-password-77');
+      expect(JSON.stringify(job)).not.toContain('pa$(touch');
+      // pdsadmin sources pds.env as root: even that runs nothing.
+      await server.exec('set -a; . /pds/pds.env; set +a');
+      // The PDS itself got the address as written (systemd's EnvironmentFile), and it decodes to the password.
+      const pid = (await server.exec('pgrep -u pds -o node')).stdout.trim();
+      const procEnv = (await server.exec(`tr '\\0' '\\n' < /proc/${pid}/environ`)).stdout;
+      expect(procEnv.split('\n')).toContain(line);
+      expect(decodeURIComponent(new URL(line?.slice('PDS_EMAIL_SMTP_URL='.length) ?? '').password)).toBe(password);
 
       const sent = await call('hosts.testEmail', { serverId, to: 'me@example.com' });
       expect(sent.response).toMatch(/250/);
       expect(sink.received).toHaveLength(1);
       expect(sink.received[0]?.to).toEqual(['<me@example.com>']);
       expect(sink.received[0]?.data).toContain('Subject: Test message from your PDS');
+      expect(sink.received[0]?.auth).toEqual({ user: 'pds-mailer', password });
+      expect((await server.exec('ls /tmp/pwned-mail /tmp/pwned-tick 2>&1; true')).stdout).not.toMatch(/^\/tmp\/pwned/m);
     } finally {
       await sink.close();
     }

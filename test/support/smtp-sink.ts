@@ -4,11 +4,14 @@ export interface ReceivedMail {
   from: string;
   to: string[];
   data: string;
+  /** The user and password the client logged in with (AUTH PLAIN or LOGIN), or null without auth. */
+  auth: { user: string; password: string } | null;
 }
 
 /**
  * A mail server that accepts everything and keeps it, on 127.0.0.1: just enough SMTP for
- * nodemailer (EHLO, MAIL, RCPT, DATA, QUIT), no TLS, no auth.
+ * nodemailer (EHLO, AUTH PLAIN/LOGIN, MAIL, RCPT, DATA, QUIT), no TLS; it accepts any login and
+ * keeps what was sent, so a test can check a password arrived unchanged.
  */
 export async function startSmtpSink(): Promise<{ port: number; received: ReceivedMail[]; close(): Promise<void> }> {
   const received: ReceivedMail[] = [];
@@ -18,7 +21,12 @@ export async function startSmtpSink(): Promise<{ port: number; received: Receive
     socket.on('close', () => sockets.delete(socket));
     let buffer = '';
     let inData = false;
-    let mail: ReceivedMail = { from: '', to: [], data: '' };
+    let auth: ReceivedMail['auth'] = null;
+    let mail: ReceivedMail = { from: '', to: [], data: '', auth: null };
+    // AUTH LOGIN asks for the user, then the password; AUTH PLAIN may send its answer on the next line.
+    let authStep: null | 'plain' | 'login-user' | 'login-password' = null;
+    let loginUser = '';
+    const b64 = (text: string) => Buffer.from(text, 'base64').toString('utf8');
     const reply = (line: string) => socket.write(`${line}\r\n`);
     reply('220 sink.hearth.test ESMTP');
     socket.setEncoding('utf8');
@@ -31,15 +39,46 @@ export async function startSmtpSink(): Promise<{ port: number; received: Receive
         if (inData) {
           if (line === '.') {
             inData = false;
-            received.push(mail);
-            mail = { from: '', to: [], data: '' };
+            received.push({ ...mail, auth });
+            mail = { from: '', to: [], data: '', auth: null };
             reply('250 OK: queued');
           } else mail.data += `${line.startsWith('..') ? line.slice(1) : line}\n`;
           continue;
         }
+        if (authStep) {
+          const step = authStep;
+          authStep = null;
+          if (step === 'plain') {
+            const [, user = '', password = ''] = b64(line).split('\0');
+            auth = { user, password };
+            reply('235 Authentication succeeded');
+          } else if (step === 'login-user') {
+            loginUser = b64(line);
+            authStep = 'login-password';
+            reply(`334 ${Buffer.from('Password:').toString('base64')}`);
+          } else {
+            auth = { user: loginUser, password: b64(line) };
+            reply('235 Authentication succeeded');
+          }
+          continue;
+        }
         const verb = line.slice(0, 4).toUpperCase();
         if (verb === 'EHLO' || verb === 'HELO') {
-          reply('250 sink.hearth.test');
+          reply('250-sink.hearth.test');
+          reply('250 AUTH PLAIN LOGIN');
+        } else if (verb === 'AUTH') {
+          const [, method = '', initial] = line.split(' ');
+          if (method.toUpperCase() === 'PLAIN' && initial) {
+            const [, user = '', password = ''] = b64(initial).split('\0');
+            auth = { user, password };
+            reply('235 Authentication succeeded');
+          } else if (method.toUpperCase() === 'PLAIN') {
+            authStep = 'plain';
+            reply('334 ');
+          } else {
+            authStep = 'login-user';
+            reply(`334 ${Buffer.from('Username:').toString('base64')}`);
+          }
         } else if (verb === 'MAIL') {
           mail.from = line.slice(10).trim();
           reply('250 OK');

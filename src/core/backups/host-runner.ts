@@ -10,6 +10,7 @@ import { HearthError } from '../../shared/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import type { SshSession } from '../hosts/ssh/index.ts';
 import { abortError, type JobContext } from '../jobs/job-context.ts';
+import { shellQuote } from '../hosts/ssh/shell-quote.ts';
 
 export interface RunOptions {
   /** Extra environment for the command. Secrets go here, never on the command line. */
@@ -35,7 +36,6 @@ export interface HostRunner {
   readFile(path: string): Promise<string | null>;
 }
 
-const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Splits a stream into lines for onLine, keeping the whole text. */
 function lineSplitter(onLine: ((line: string) => void) | undefined) {

@@ -23,6 +23,7 @@ import type { Redactor } from '../log/redact.ts';
 import { secretAccount, shareSecret, type SecretStore } from '../secrets/secret-store.ts';
 import type { HostRunner } from './host-runner.ts';
 import { explainS3Error, probeTarget } from './s3-probe.ts';
+import { shellQuote } from '../hosts/ssh/shell-quote.ts';
 
 export const S3_SECRET = 'backup-s3-secret';
 export const RESTIC_PASSWORD = 'restic-password';
@@ -100,7 +101,6 @@ interface HeadLine {
   records: number;
 }
 
-const shellValue = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export class BackupService {
   readonly #secrets: SecretStore;
@@ -257,7 +257,7 @@ export class BackupService {
     };
     if (!host.runner.local) Object.assign(values, await this.#secretEnv(host.serverId));
     const text = `# Written by Hearth. Backup settings for ${host.name}.\n${Object.entries(values)
-      .map(([k, v]) => `${k}=${shellValue(v)}`)
+      .map(([k, v]) => `${k}=${shellQuote(v)}`)
       .join('\n')}\n`;
     await host.runner.writeFile(host.envFile, text, 0o600);
   }

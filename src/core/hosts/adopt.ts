@@ -1,5 +1,6 @@
 import { HearthError } from '../../shared/errors.ts';
 import { PDS_SECRET_NAMES, type PdsSecretName } from '../secrets/secret-store.ts';
+import { isSecretVariable } from './pds-env.ts';
 import { parseEnvFile, SECRET_ENV } from './pds-secrets.ts';
 import type { SshSession } from './ssh/index.ts';
 
@@ -9,13 +10,13 @@ export interface DetectedInstall {
   hostname: string | null;
   /** Which of the three secrets the server's pds.env holds (never their values). */
   secretsOnServer: PdsSecretName[];
-  /** pds.env without its secrets, for the user to review before adopting. */
+  /** pds.env without anything secret-bearing, for the user to review before adopting. */
   settings: Record<string, string>;
+  /** Names of the secret-bearing variables left out of settings (an SMTP address holds a password). */
+  secretSettings: string[];
   /** The server's pds.env, parsed (secrets included): stays in core. */
   env: Map<string, string> | null;
 }
-
-const SECRET_VARIABLES = new Set(Object.values(SECRET_ENV));
 
 /**
  * Looks at what runs on a server: the official installer leaves /pds/compose.yaml next to
@@ -30,15 +31,20 @@ export async function detectInstall(ssh: SshSession, signal?: AbortSignal): Prom
   );
   const marks = probe.stdout.split('\n');
   const kind = marks.includes('native') ? 'native' : marks.includes('official') ? 'official' : 'none';
-  if (!envText) return { kind: kind === 'none' ? 'none' : kind, hostname: null, secretsOnServer: [], settings: {}, env: null };
+  if (!envText) return { kind: kind === 'none' ? 'none' : kind, hostname: null, secretsOnServer: [], settings: {}, secretSettings: [], env: null };
   const env = parseEnvFile(envText.toString('utf8'));
   const settings: Record<string, string> = {};
-  for (const [key, value] of env) if (!SECRET_VARIABLES.has(key)) settings[key] = value;
+  const secretSettings: string[] = [];
+  for (const [key, value] of env) {
+    if (isSecretVariable(key)) secretSettings.push(key);
+    else settings[key] = value;
+  }
   return {
     kind,
     hostname: env.get('PDS_HOSTNAME') ?? null,
     secretsOnServer: PDS_SECRET_NAMES.filter((name) => Boolean(env.get(SECRET_ENV[name]))),
     settings,
+    secretSettings,
     env,
   };
 }

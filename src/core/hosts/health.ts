@@ -4,6 +4,7 @@ import type { Server } from '../../shared/contract/servers.ts';
 import { httpsGet } from './https-probe.ts';
 import type { ResolveAddresses } from './resolve.ts';
 import type { SshSession } from './ssh/index.ts';
+import { shellQuote } from './ssh/shell-quote.ts';
 
 /** Thresholds from the infrastructure guide's monitoring table. */
 export const THRESHOLDS = { cpuPercent: 80, memoryPercent: 90, diskPercent: 80, responseMs: 500 } as const;
@@ -32,7 +33,7 @@ export async function probeHostHealth(ssh: SshSession, server: Server, options: 
   const units = server.install?.runtime === 'official' ? [] : ['pds', 'caddy'];
   const facts = new Map<string, string>();
   try {
-    const result = await ssh.exec(`HEARTH_UNITS='${units.join(' ')}' bash -c '${METRICS_SCRIPT.replace(/'/g, `'\\''`)}'`, { quiet: true });
+    const result = await ssh.exec(`HEARTH_UNITS=${shellQuote(units.join(' '))} bash -c ${shellQuote(METRICS_SCRIPT)}`, { quiet: true });
     for (const line of result.stdout.split('\n')) {
       const eq = line.indexOf('=');
       if (eq > 0) facts.set(line.slice(0, eq), line.slice(eq + 1).trim());

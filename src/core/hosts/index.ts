@@ -7,11 +7,13 @@ import type { JobContext } from '../jobs/index.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import { secretAccount } from '../secrets/secret-store.ts';
 import type { ServerRegistry } from '../servers/registry.ts';
-import { assertAdoptable, detectInstall, RUNTIME_COMMANDS, type RuntimeAction } from './adopt.ts';
+import { assertAdoptable, detectInstall, RUNTIME_COMMANDS, type DetectedInstall, type RuntimeAction } from './adopt.ts';
 import { probeHostHealth } from './health.ts';
 import { installedVersion, latestVersion, upgradePds } from './upgrade.ts';
 import { serverFetch } from './https-probe.ts';
+import { assertWritableSettings, smtpUrlForEnv } from './pds-env.ts';
 import { parseEnvFile, resolvePdsSecrets } from './pds-secrets.ts';
+import { shellQuote } from './ssh/shell-quote.ts';
 import { readHostResource } from './templates.ts';
 import { installPds, PDS_VERSION, pdsUrl, writeIfChanged, type InstallPlan } from './install.ts';
 import { assertPreflight, runPreflight } from './preflight.ts';
@@ -186,6 +188,7 @@ export class HostManager {
       ...(await this.#smtpSettings(serverId, request)),
       ...(options.moving && { moving: true }),
     };
+    assertWritableSettings(plan);
     const result = await installPds(
       ssh,
       plan,
@@ -237,7 +240,7 @@ export class HostManager {
   /** What runs on the server now (only reads); secrets are named, never returned. */
   async detect(serverId: string) {
     const { env: _env, ...found } = await detectInstall(await this.session(serverId));
-    return found;
+    return found satisfies Omit<DetectedInstall, 'env'>;
   }
 
   /**
@@ -294,7 +297,10 @@ export class HostManager {
 
   /** Mail settings: a new SMTP address goes to the keychain (it holds a password); otherwise the kept one. */
   async #smtpSettings(serverId: string, request: InstallRequest): Promise<Pick<InstallPlan, 'smtpUrl' | 'emailFrom'>> {
-    if (request.smtpUrl) await this.#secrets.set(secretAccount(serverId, SMTP_URL_SECRET), request.smtpUrl);
+    if (request.smtpUrl) {
+      smtpUrlForEnv(request.smtpUrl); // refused with words before it is kept
+      await this.#secrets.set(secretAccount(serverId, SMTP_URL_SECRET), request.smtpUrl);
+    }
     const smtpUrl = request.smtpUrl ?? (await this.#secrets.get(secretAccount(serverId, SMTP_URL_SECRET)));
     const emailFrom = request.emailFrom ?? (await this.session(serverId).then((ssh) => ssh.readFile('/pds/pds.env')).then((env) => (env ? parseEnvFile(env.toString('utf8')).get('PDS_EMAIL_FROM_ADDRESS') : undefined)));
     return { ...(smtpUrl && { smtpUrl }), ...(emailFrom && { emailFrom }) };
@@ -303,9 +309,8 @@ export class HostManager {
   async testEmail(serverId: string, to: string): Promise<{ response: string }> {
     const ssh = await this.session(serverId);
     await writeIfChanged(ssh, '/opt/hearth/share/send-test-email.mjs', await readHostResource('send-test-email.mjs'), 0o644);
-    // The address was validated as an email; quotes are dropped so it stays one shell word.
-    const recipient = `'${to.replace(/'/g, '')}'`;
-    const result = await ssh.exec(`set -a && . /pds/pds.env && set +a && /opt/hearth/node/bin/node /opt/hearth/share/send-test-email.mjs ${recipient}`, { quiet: true });
+    // The script reads pds.env itself, as data: no value of it ever passes through a shell.
+    const result = await ssh.exec(`/opt/hearth/node/bin/node /opt/hearth/share/send-test-email.mjs ${shellQuote(to)}`, { quiet: true });
     if (result.code !== 0) {
       throw new HearthError(
         'NETWORK',

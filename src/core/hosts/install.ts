@@ -7,6 +7,8 @@ import { httpsGet } from './https-probe.ts';
 import { parseEnvFile, resolvePdsSecrets } from './pds-secrets.ts';
 import type { ResolveAddresses } from './resolve.ts';
 import type { SshSession } from './ssh/index.ts';
+import { pdsEnvValue, pdsEnvValues, smtpUrlForEnv } from './pds-env.ts';
+import { shellQuote } from './ssh/shell-quote.ts';
 import { readHostResource, renderTemplate } from './templates.ts';
 
 /** The @atproto/pds version a new install gets (pinned: upgrades are a deliberate step). */
@@ -91,21 +93,25 @@ export async function installPds(
         const { secrets, created, imported } = await resolvePdsSecrets(deps.secrets, plan.serverId, existing ? parseEnvFile(existing.toString('utf8')) : null);
         if (created.length) ctx.log(`Generated new secrets on this computer and saved them in the keychain: ${created.join(', ')}.`);
         if (imported.length) ctx.log(`Kept the secrets already on the server and saved them in the keychain: ${imported.join(', ')}.`);
-        const env = renderTemplate(await readHostResource('pds.env.template'), {
-          PDS_HOSTNAME: plan.hostname,
-          PDS_PORT: String(plan.pdsPort),
-          PDS_JWT_SECRET: secrets['jwt-secret'],
-          PDS_ADMIN_PASSWORD: secrets['admin-password'],
-          PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: secrets['plc-rotation-key'],
-          PDS_DID_PLC_URL: plan.plcUrl,
-          PDS_CRAWLERS: plan.crawlers,
-          EXTRA: [
-            ...(plan.smtpUrl ? [`PDS_EMAIL_SMTP_URL=${plan.smtpUrl}`] : []),
-            ...(plan.emailFrom ? [`PDS_EMAIL_FROM_ADDRESS=${plan.emailFrom}`] : []),
-          ].join('\n'),
+        // Every value is checked to stay one value for systemd, docker compose and a shell alike.
+        const extra = [
+          ...(plan.smtpUrl ? [`PDS_EMAIL_SMTP_URL=${smtpUrlForEnv(plan.smtpUrl)}`] : []),
+          ...(plan.emailFrom ? [`PDS_EMAIL_FROM_ADDRESS=${pdsEnvValue('PDS_EMAIL_FROM_ADDRESS', plan.emailFrom)}`] : []),
+        ];
+        const envText = renderTemplate(await readHostResource('pds.env.template'), {
+          ...pdsEnvValues({
+            PDS_HOSTNAME: plan.hostname,
+            PDS_PORT: String(plan.pdsPort),
+            PDS_JWT_SECRET: secrets['jwt-secret'],
+            PDS_ADMIN_PASSWORD: secrets['admin-password'],
+            PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: secrets['plc-rotation-key'],
+            PDS_DID_PLC_URL: plan.plcUrl,
+            PDS_CRAWLERS: plan.crawlers,
+          }),
+          EXTRA: extra.join('\n'),
         });
         // Secrets go to the server in this one file only, created with mode 600 from the start.
-        const envChanged = await writeIfChanged(ssh, '/pds/pds.env', env, 0o600);
+        const envChanged = await writeIfChanged(ssh, '/pds/pds.env', envText, 0o600);
         await ssh.run('chown root:root /pds/pds.env && chmod 600 /pds/pds.env', { ctx, what: 'Protecting pds.env' });
         const unitChanged = await writeIfChanged(ssh, '/etc/systemd/system/pds.service', await readHostResource('pds.service'), 0o644);
         const caddyChanged = await writeIfChanged(ssh, '/etc/caddy/Caddyfile', renderCaddyfile(await readHostResource('Caddyfile.template'), plan), 0o644);
@@ -182,7 +188,7 @@ export function serverMarker(serverId: string): string {
 export async function writeIfChanged(ssh: SshSession, path: string, content: string, mode: number): Promise<boolean> {
   const current = await ssh.readFile(path);
   if (current?.toString('utf8') === content) {
-    await ssh.exec(`chmod ${mode.toString(8)} '${path}'`, { quiet: true });
+    await ssh.exec(`chmod ${mode.toString(8)} ${shellQuote(path)}`, { quiet: true });
     return false;
   }
   await ssh.writeFile(path, content, { mode });

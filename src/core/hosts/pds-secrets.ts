@@ -11,11 +11,14 @@ export const SECRET_ENV: Record<PdsSecretName, string> = {
   'plc-rotation-key': 'PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX',
 };
 
+/** Reads pds.env as data (KEY=VALUE, surrounding quotes removed), as systemd does: never run. */
 export function parseEnvFile(text: string): Map<string, string> {
   const env = new Map<string, string>();
   for (const line of text.split('\n')) {
     const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
-    if (match?.[1]) env.set(match[1], (match[2] ?? '').replace(/^"(.*)"$/, '$1'));
+    if (!match?.[1]) continue;
+    const raw = match[2] ?? '';
+    env.set(match[1], /^(["'])(.*)\1$/.test(raw) ? raw.slice(1, -1) : raw);
   }
   return env;
 }

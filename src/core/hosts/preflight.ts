@@ -3,6 +3,7 @@ import type { PreflightCheck, PreflightResult } from '../../shared/contract/host
 import { HearthError } from '../../shared/errors.ts';
 import type { ResolveAddresses } from './resolve.ts';
 import type { SshSession } from './ssh/index.ts';
+import { shellQuote } from './ssh/shell-quote.ts';
 
 /** Sizing from the infrastructure guide: 1 GB runs ~20 accounts, 2 GB ~100. Reported MemTotal is a little under nominal. */
 const MIN_MEMORY_MB = 900;
@@ -49,7 +50,7 @@ export interface PreflightOptions {
  */
 export async function runPreflight(ssh: SshSession, options: PreflightOptions): Promise<PreflightResult> {
   const ports = [options.httpPort, options.httpsPort];
-  const result = await ssh.exec(`HEARTH_PORTS='${ports.join(' ')}' sh -c '${FACTS_SCRIPT.replace(/'/g, `'\\''`)}'`, {
+  const result = await ssh.exec(`HEARTH_PORTS=${shellQuote(ports.join(' '))} sh -c ${shellQuote(FACTS_SCRIPT)}`, {
     quiet: true,
     ...(options.signal && { signal: options.signal }),
   });

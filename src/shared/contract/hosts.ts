@@ -18,6 +18,12 @@ const PdsHostname = z
   .toLowerCase()
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a hostname looks like pds.example.com');
 
+/**
+ * pds.env variables whose values are secrets (the JWT secret, admin password, rotation key, an SMTP
+ * address with its password, S3 keys, tokens): only their names may ever leave core.
+ */
+export const SECRET_BEARING = /SECRET|PASSWORD|PRIVATE_KEY|TOKEN|SMTP_URL|ACCESS_KEY/;
+
 const Port = z.number().int().min(1).max(65535);
 
 /** How a new PDS is served: TLS and ports (what hosts.install and disaster recovery both ask). */
@@ -111,7 +117,9 @@ export const hostsCalls = {
          * Outgoing mail for sign-up and password-reset messages, e.g. smtps://user:pass@smtp.example.com:465
          * (587 or 2525 if 465 is blocked; most providers block 25). Holds a password: kept in the keychain.
          */
-        smtpUrl: z.string().regex(/^smtps?:\/\/\S+$/, 'a mail server address looks like smtps://user:password@smtp.example.com:465').optional(),
+        // The password may hold anything but a line break (spaces, quotes, $ and ; included): core
+        // percent-encodes it before it reaches pds.env (see core/hosts/pds-env.ts).
+        smtpUrl: z.string().regex(/^smtps?:\/\/[^\r\n\0]+$/, 'a mail server address looks like smtps://user:password@smtp.example.com:465').optional(),
         emailFrom: z.email().optional(),
         /** The @atproto/pds version; default: the one this Hearth pins (a re-run keeps the installed one). */
         pdsVersion: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/).optional(),
@@ -127,8 +135,13 @@ export const hostsCalls = {
       hostname: z.string().nullable(),
       /** Which secrets the server's pds.env holds (names only). */
       secretsOnServer: z.array(z.string()),
-      /** pds.env without its secrets. */
-      settings: z.record(z.string(), z.string()),
+      /** pds.env without anything secret-bearing: a variable named like a secret can never carry a value out. */
+      settings: z.record(
+        z.string().refine((name) => !SECRET_BEARING.test(name), 'a secret-bearing variable cannot leave core'),
+        z.string(),
+      ),
+      /** Names of the secret-bearing variables on the server (names only). */
+      secretSettings: z.array(z.string()),
     }),
   ),
   /** Manages an existing install as it is; importSecrets (the user's consent) copies its secrets into the keychain. */

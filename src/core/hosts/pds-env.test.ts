@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hostsCalls } from '../../shared/contract/hosts.ts';
+import { detectInstall } from './adopt.ts';
+import { assertWritableSettings, pdsEnvValue, smtpUrlForEnv } from './pds-env.ts';
+import { parseEnvFile } from './pds-secrets.ts';
+import { shellQuote } from './ssh/shell-quote.ts';
+import type { SshSession } from './ssh/index.ts';
+
+// Every value Hearth writes to a server must stay one value. The hostile values below are each run
+// through a real shell the way the server would meet them (sourced like pdsadmin does, or as a word
+// of a remote command): a marker file proves whether anything ran.
+const dir = mkdtempSync(join(tmpdir(), 'hearth-hostile-'));
+const marker = join(dir, 'pwned');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const HOSTILE = [
+  `$(touch ${marker})`,
+  `\`touch ${marker}\``,
+  `a'; touch ${marker}; '`,
+  `a"; touch ${marker}; "`,
+  `a b`,
+  `a;touch ${marker}`,
+  `a\ntouch ${marker}`,
+  `a&touch ${marker}`,
+  `a|touch ${marker}`,
+  `a>${marker}`,
+  `%24(touch ${marker})`,
+  `\${PATH}`,
+  `~root`,
+  `a\\`,
+];
+
+const sh = (script: string) => execFileSync('sh', ['-c', script], { encoding: 'utf8' });
+
+describe('values that reach a server', () => {
+  it.each(HOSTILE)('a pds.env setting with %j is refused in words, naming the setting but not the value', (value) => {
+    let error: unknown;
+    try {
+      pdsEnvValue('PDS_HOSTNAME', value);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('PDS_HOSTNAME') });
+    expect((error as Error).message).not.toContain(value);
+  });
+
+  it.each(HOSTILE.filter((v) => !/[\n@]/.test(v)))('an SMTP password with %j is written percent-encoded: sourced by sh it runs nothing and decodes to itself', (password) => {
+    const url = smtpUrlForEnv(`smtps://mailer:${password}@smtp.example.com:465`);
+    expect(url).toMatch(/^smtps:\/\/mailer:[A-Za-z0-9._%-]*@smtp\.example\.com:465$/);
+    const file = join(dir, 'pds.env');
+    writeFileSync(file, `PDS_EMAIL_SMTP_URL=${url}\n`);
+    const sourced = sh(`set -a; . '${file}'; printf %s "$PDS_EMAIL_SMTP_URL"`);
+    expect(existsSync(marker)).toBe(false);
+    // sh, systemd (parseEnvFile follows its rules) and the mailer all read the same value.
+    expect(sourced).toBe(url);
+    expect(parseEnvFile(`PDS_EMAIL_SMTP_URL=${url}`).get('PDS_EMAIL_SMTP_URL')).toBe(url);
+    // nodemailer decodes the user info like the URL standard does.
+    const decoded = decodeURIComponent(new URL(url).password);
+    expect(decoded).toBe(password.replace(/%24/g, '$'));
+  });
+
+  it('keeps a legitimate password with $ and ; (and @) exactly, and refuses addresses with a query, a path or a bad host', () => {
+    const url = smtpUrlForEnv('smtp://me@example.com:pa$$;word@mail.example.com:587');
+    expect(decodeURIComponent(new URL(url).username)).toBe('me@example.com');
+    expect(decodeURIComponent(new URL(url).password)).toBe('pa$$;word');
+    for (const bad of ['smtp://u:p@host/path', 'smtp://u:p@host?x=1', 'smtp://u:p@ho$t:25', 'smtp://u:p@host:99999', 'http://u:p@host', 'smtp://u:p@host:25\nX=1']) {
+      expect(() => smtpUrlForEnv(bad), bad).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
+    }
+    expect(() => assertWritableSettings({ hostname: 'pds.example.com', plcUrl: 'https://plc.directory', crawlers: 'https://bsky.network', emailFrom: "o'hara@example.com" })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION', message: expect.stringContaining('PDS_EMAIL_FROM_ADDRESS') }),
+    );
+  });
+
+  it.each(HOSTILE)('a remote command word %j stays one word in a real shell', (value) => {
+    expect(sh(`printf %s ${shellQuote(value)}`)).toBe(value);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('hosts.detect', () => {
+  const pdsEnv = [
+    'PDS_HOSTNAME=pds.example.com',
+    'PDS_JWT_SECRET=jwt-secret-value',
+    'PDS_ADMIN_PASSWORD=admin-password-value',
+    'PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX=rotation-key-value',
+    'PDS_EMAIL_SMTP_URL=smtps://mailer:smtp-password-value@smtp.example.com:465',
+    'PDS_BLOBSTORE_S3_SECRET_KEY=s3-secret-value',
+    'PDS_EMAIL_FROM_ADDRESS=pds@example.com',
+  ].join('\n');
+  // The session is stood in: the subject is what leaves core, given a server's pds.env.
+  const ssh = {
+    readFile: async () => Buffer.from(pdsEnv),
+    exec: async () => ({ code: 0, stdout: 'official\n', stderr: '' }),
+  } as unknown as SshSession;
+
+  it('names the secret-bearing settings (the SMTP address too) and returns none of their values', async () => {
+    const { env: _env, ...found } = await detectInstall(ssh);
+    const shown = JSON.stringify(found);
+    for (const value of ['jwt-secret-value', 'admin-password-value', 'rotation-key-value', 'smtp-password-value', 's3-secret-value']) expect(shown).not.toContain(value);
+    expect(found.secretSettings).toEqual(expect.arrayContaining(['PDS_EMAIL_SMTP_URL', 'PDS_BLOBSTORE_S3_SECRET_KEY', 'PDS_JWT_SECRET']));
+    expect(found.settings).toEqual({ PDS_HOSTNAME: 'pds.example.com', PDS_EMAIL_FROM_ADDRESS: 'pds@example.com' });
+    // The contract itself refuses a secret-bearing variable in settings, whatever core returns.
+    expect(hostsCalls['hosts.detect'].output.safeParse(found).success).toBe(true);
+    expect(hostsCalls['hosts.detect'].output.safeParse({ ...found, settings: { PDS_EMAIL_SMTP_URL: 'smtps://u:p@h' } }).success).toBe(false);
+  });
+});

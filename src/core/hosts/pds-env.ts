@@ -1,0 +1,83 @@
+import { SECRET_BEARING } from '../../shared/contract/hosts.ts';
+import { HearthError } from '../../shared/errors.ts';
+import { SECRET_ENV } from './pds-secrets.ts';
+
+/**
+ * pds.env is read three ways: by systemd (`EnvironmentFile=`, native runtime), by docker compose
+ * (`env_file`, the official runtime) and by the official pdsadmin scripts, which `source` it as
+ * root. The three agree on an unquoted value only while it holds none of the characters a shell,
+ * systemd or compose treat specially (`$` expands in compose and sh, quotes and backslashes are
+ * unescaped by systemd, `;`, `&`, `|`, `<`, backticks and spaces end or redirect a word in sh, `~`
+ * expands after `=`). So every value Hearth writes must consist of these characters only, and an
+ * SMTP address keeps its user and password percent-encoded (nodemailer decodes them), which lets
+ * any password through unchanged.
+ */
+const SAFE_VALUE = /^[A-Za-z0-9._:/@%+=,-]*$/;
+
+/** Names of pds.env variables whose values are secrets: only the names ever leave core. */
+export function isSecretVariable(name: string): boolean {
+  return SECRET_BEARING.test(name) || Object.values(SECRET_ENV).includes(name);
+}
+
+/** Checks one value for pds.env; the error names the setting, never the value (it may be a secret). */
+export function pdsEnvValue(name: string, value: string): string {
+  if (!SAFE_VALUE.test(value)) {
+    throw new HearthError(
+      'VALIDATION',
+      `The setting ${name} has characters that cannot be written safely into the server's pds.env.`,
+      'Use letters, digits and . _ : / @ % + = , - only (an SMTP password may hold anything: Hearth percent-encodes it).',
+    );
+  }
+  return value;
+}
+
+/** Every value of a pds.env template, checked. */
+export function pdsEnvValues(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, pdsEnvValue(name, value)]));
+}
+
+/** Percent-encodes everything outside the unreserved characters (RFC 3986), stricter than encodeURIComponent. */
+const strictEncode = (text: string) => [...new TextEncoder().encode(text)].map((b) => (/[A-Za-z0-9._-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+
+/**
+ * An SMTP address as pds.env holds it: smtp(s)://user:password@host:port with the user and password
+ * percent-encoded, so any password (`$`, `;`, quotes, spaces) reaches the mailer unchanged and no
+ * shell ever sees a special character. Anything else in the address (a query, a fragment, a path)
+ * is refused with words rather than written.
+ */
+export function smtpUrlForEnv(input: string): string {
+  const refuse = (why: string): never => {
+    throw new HearthError('VALIDATION', `The mail server address ${why}.`, 'It looks like smtps://user:password@smtp.example.com:465.');
+  };
+  if (/[\r\n\0]/.test(input)) refuse('has a line break');
+  const match = /^(smtps?):\/\/(?:(.*)@)?([^@/?#:]+)(?::(\d{1,5}))?\/?$/.exec(input.trim());
+  if (!match) refuse('is not of the form smtps://user:password@host:port (no path, query or fragment)');
+  const [, scheme, userinfo, host, port] = match as RegExpExecArray;
+  if (!/^[A-Za-z0-9.-]+$/.test(host ?? '') || !/[A-Za-z0-9]/.test(host ?? '')) refuse('has an invalid host name');
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) refuse('has a port outside 1–65535');
+  let auth = '';
+  if (userinfo !== undefined) {
+    const colon = userinfo.indexOf(':');
+    const decode = (part: string) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return part; // a bare % in a typed password is the password's own character
+      }
+    };
+    const user = decode(colon === -1 ? userinfo : userinfo.slice(0, colon));
+    const password = colon === -1 ? null : decode(userinfo.slice(colon + 1));
+    auth = `${strictEncode(user)}${password === null ? '' : `:${strictEncode(password)}`}@`;
+  }
+  return pdsEnvValue('PDS_EMAIL_SMTP_URL', `${scheme}://${auth}${host}${port ? `:${port}` : ''}`);
+}
+
+/**
+ * Checks, before anything on the server changes, the settings of an install that end up in
+ * pds.env; the secrets are checked where they are written (they may come from the server itself).
+ */
+export function assertWritableSettings(plan: { hostname: string; plcUrl: string; crawlers: string; smtpUrl?: string; emailFrom?: string }): void {
+  pdsEnvValues({ PDS_HOSTNAME: plan.hostname, PDS_DID_PLC_URL: plan.plcUrl, PDS_CRAWLERS: plan.crawlers });
+  if (plan.smtpUrl) smtpUrlForEnv(plan.smtpUrl);
+  if (plan.emailFrom) pdsEnvValue('PDS_EMAIL_FROM_ADDRESS', plan.emailFrom);
+}
