@@ -27,6 +27,7 @@ import { Redactor } from '../src/core/log/redact.ts';
 import { Sandbox } from '../src/core/sandbox/index.ts';
 import { KeyringSecretStore } from '../src/core/secrets/keyring-store.ts';
 import { startS3Server } from '../test/support/s3-server.ts';
+import { hostFiles } from '../test/support/host-files.ts';
 
 const ACCOUNTS = 100;
 const POSTS_PER_ACCOUNT = 10;
@@ -88,7 +89,7 @@ try {
     agents.push(agent);
   }
   const service = new BackupService({ dataDir, secrets: store, redactor });
-  const host = sandboxBackupHost({ dataDir, sandbox, name: 'bench' });
+  const host = sandboxBackupHost({ dataDir, sandbox, name: 'bench', files: hostFiles });
   const target = { endpoint: s3.endpoint, region: s3.region, bucket: 'hearth-backups', prefix: 'bench', pathStyle: true, accessKeyId: s3.accessKeyId };
   await service.configure(host, target, s3.secretAccessKey, { onCalendar: '*-*-* 03:30:00', keepDaily: 7, keepWeekly: 4, keepMonthly: 12 });
   const [, firstMs] = await time(() => service.backup(host, ctx));

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { installPds, PDS_VERSION } from '../src/core/hosts/install.ts';
 import { systemResolver } from '../src/core/hosts/resolve.ts';
 import { SshSession } from '../src/core/hosts/ssh/index.ts';
-import { HOST_RESOURCES } from '../src/core/hosts/templates.ts';
+import { HOST_SCRIPTS_DIR, hostFiles } from '../test/support/host-files.ts';
 import type { JobContext } from '../src/core/jobs/index.ts';
 import type { SecretStore } from '../src/core/secrets/secret-store.ts';
 import { freePort, startPlc } from '../test/support/plc.ts';
@@ -41,7 +41,7 @@ try {
   let baselineS: number;
   try {
     const ssh = ['-i', base.keyPath, '-p', String(base.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'root@127.0.0.1'];
-    await run('scp', ['-q', '-i', base.keyPath, '-P', String(base.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', `${HOST_RESOURCES}pds-install.sh`, `${HOST_RESOURCES}pds-entry.mjs`, 'root@127.0.0.1:/root/']);
+    await run('scp', ['-q', '-i', base.keyPath, '-P', String(base.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', `${HOST_SCRIPTS_DIR}pds-install.sh`, `${HOST_SCRIPTS_DIR}pds-entry.mjs`, 'root@127.0.0.1:/root/']);
     const t0 = performance.now();
     await run('ssh', [...ssh, `mkdir -p /opt/hearth/share && cp /root/pds-entry.mjs /opt/hearth/share/ && bash /root/pds-install.sh packages && bash /root/pds-install.sh runtime && bash /root/pds-install.sh app ${PDS_VERSION}`], { maxBuffer: 64 << 20 });
     baselineS = (performance.now() - t0) / 1000;
@@ -77,7 +77,7 @@ try {
         crawlers: '',
         pdsVersion: PDS_VERSION,
       },
-      { secrets, resolve },
+      { secrets, resolve, files: hostFiles },
       ctx,
     );
     const totalS = (performance.now() - t0) / 1000;

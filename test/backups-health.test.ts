@@ -9,6 +9,7 @@ import type { AppNotification, ServerHealth } from '../src/shared/contract/index
 import { contractCalls } from './support/calls.ts';
 import { startS3Server, type S3Fixture } from './support/s3-server.ts';
 import { startSandboxApp, type SandboxApp } from './support/sandbox-app.ts';
+import { HOST_SCRIPTS_DIR } from './support/host-files.ts';
 
 const CHECK_EVERY_MS = 300;
 
@@ -88,7 +89,7 @@ describe('a failed backup in health and notifications (sandbox, restic, local S3
   });
 
   it('a Hearth started later (the failure happened while it was closed) tells about it at start', async () => {
-    const later: HearthApp = await createApp({ dataDir: sandbox.dataDir, host: 'web', version: '0.0.0-test', keychainService: sandbox.keychainService });
+    const later: HearthApp = await createApp({ dataDir: sandbox.dataDir, host: 'web', hostFilesDir: HOST_SCRIPTS_DIR, resolveOverrides: process.env.HEARTH_RESOLVE, version: '0.0.0-test', keychainService: sandbox.keychainService });
     const seen: AppNotification[] = [];
     later.subscribe((event, payload) => event === 'app.notification' && seen.push(payload as AppNotification));
     try {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOST_SCRIPTS_DIR } from '../src/core/backups/index.ts';
+import { HOST_SCRIPTS_DIR } from './support/host-files.ts';
 import { startS3Server, type S3Fixture } from './support/s3-server.ts';
 
 const exec = promisify(execFile);

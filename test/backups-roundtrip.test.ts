@@ -20,6 +20,7 @@ import { Sandbox } from '../src/core/sandbox/index.ts';
 import { KeyringSecretStore } from '../src/core/secrets/keyring-store.ts';
 import type { BackupTargetFields } from '../src/shared/contract/backups.ts';
 import { startS3Server, type S3Fixture } from './support/s3-server.ts';
+import { hostFiles } from './support/host-files.ts';
 
 function jobContext(onStep?: (step: string) => void, signal: AbortSignal = new AbortController().signal) {
   const steps: string[] = [];
@@ -108,7 +109,7 @@ describe('backups of a real PDS (sandbox) to S3 with restic', () => {
     sandbox = new Sandbox({ dataDir, secrets: store, redactor });
     pdsUrl = (await sandbox.start(jobContext().ctx)).pdsUrl;
     service = new BackupService({ dataDir, secrets: store, redactor });
-    host = sandboxBackupHost({ dataDir, sandbox, name: 'This computer (sandbox)' });
+    host = sandboxBackupHost({ dataDir, sandbox, name: 'This computer (sandbox)', files: hostFiles });
     target = { endpoint: s3.endpoint, region: s3.region, bucket: 'hearth-backups', prefix: 'sandbox', pathStyle: true, accessKeyId: s3.accessKeyId };
   });
 
@@ -198,9 +199,8 @@ describe('backups of a real PDS (sandbox) to S3 with restic', () => {
 
   it('Download to this computer: an encrypted restic copy of the snapshot in the Downloads folder', async () => {
     const downloads = join(dataDir, 'Downloads');
-    process.env.HEARTH_DOWNLOADS_DIR = downloads;
-    try {
-      const where = await downloadSnapshot(service, host, firstSnapshot, jobContext().ctx);
+    {
+      const where = await downloadSnapshot(service, host, firstSnapshot, jobContext().ctx, downloads);
       expect(where).toBe(join(downloads, 'hearth-backup-sandbox'));
       const password = (await store.get('sandbox/restic-password'))!;
       const { stdout } = await promisify(execFile)('restic', ['snapshots', '--json'], { env: { ...process.env, RESTIC_REPOSITORY: where, RESTIC_PASSWORD: password } });
@@ -208,8 +208,6 @@ describe('backups of a real PDS (sandbox) to S3 with restic', () => {
       expect((JSON.parse(stdout) as { original?: string }[]).map((s) => s.original?.slice(0, 8))).toContain(firstSnapshot.slice(0, 8));
       // Encrypted: no account's handle appears in any file of the copy.
       for (const file of await filesUnder(where)) expect((await readFile(file, 'latin1')).includes(accounts[0]!.handle)).toBe(false);
-    } finally {
-      delete process.env.HEARTH_DOWNLOADS_DIR;
     }
   });
 

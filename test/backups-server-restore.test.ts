@@ -72,7 +72,7 @@ describe.skipIf(unavailable)('backup and restore of a PDS Hearth installed on a 
     const install = await finished((await call('hosts.install', { serverId, hostname: HOSTNAME, tlsMode: 'internal', plcUrl: plc.url, ...ports })).jobId);
     expect(install.error).toBeNull();
     url = (await call('servers.list', {})).find((s) => s.id === serverId)!.url;
-    fetch = serverFetch({ resolve: systemResolver(), ca: await readFile(join(dataDir, 'hosts', serverId, 'caddy-root.crt'), 'utf8') });
+    fetch = serverFetch({ resolve: systemResolver(process.env.HEARTH_RESOLVE), ca: await readFile(join(dataDir, 'hosts', serverId, 'caddy-root.crt'), 'utf8') });
     const admin = `Basic ${Buffer.from(`admin:${await secrets.get(secretAccount(serverId, 'admin-password'))}`).toString('base64')}`;
     for (let i = 0; i < 3; i++) {
       const invite = await fetch(`${url}/xrpc/com.atproto.server.createInviteCode`, {
@@ -151,7 +151,7 @@ describe.skipIf(unavailable)('backup and restore of a PDS Hearth installed on a 
     expect(moved.install?.hostname).toBe(HOSTNAME);
     expect(moved.recoveredFrom?.serverId).toBe(serverId);
     url = moved.url;
-    fetch = serverFetch({ resolve: systemResolver(), ca: await readFile(join(dataDir, 'hosts', key.serverId, 'caddy-root.crt'), 'utf8') });
+    fetch = serverFetch({ resolve: systemResolver(process.env.HEARTH_RESOLVE), ca: await readFile(join(dataDir, 'hosts', key.serverId, 'caddy-root.crt'), 'utf8') });
 
     expect(await heads()).toEqual(atBackup);
     const image = await fetch(`${url}/xrpc/com.atproto.sync.getBlob?did=${first.did}&cid=${blob.ref.toString()}`);

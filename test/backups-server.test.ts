@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AtpAgent } from '@atproto/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackupService, HOST_SCRIPTS_DIR, sshBackupHost, type BackupHost } from '../src/core/backups/index.ts';
+import { BackupService, sshBackupHost, type BackupHost } from '../src/core/backups/index.ts';
+import { HOST_SCRIPTS_DIR, hostFiles } from './support/host-files.ts';
 import { SshSession } from '../src/core/hosts/ssh/index.ts';
 import type { JobContext } from '../src/core/jobs/job-context.ts';
 import { Redactor } from '../src/core/log/redact.ts';
@@ -95,6 +96,7 @@ describe.skipIf(unavailable)('backups on a server over SSH (test server)', () =>
       url: 'http://127.0.0.1:9',
       session,
       fetch: globalThis.fetch,
+      files: hostFiles,
       onCalendar: async () => '*-*-* 04:15:00',
     });
   }, 600_000);

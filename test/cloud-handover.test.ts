@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { AtpAgent } from '@atproto/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HearthApp } from '../src/core/app.ts';
-import { SimulatedAutomation } from '../src/core/cloud/simulated-automation.ts';
+import { SimulatedAutomation } from './support/simulated-automation.ts';
 import { serverFetch } from '../src/core/hosts/https-probe.ts';
 import { systemResolver } from '../src/core/hosts/resolve.ts';
 import type { KeyringSecretStore } from '../src/core/secrets/index.ts';
@@ -139,7 +139,7 @@ describe.skipIf(unavailable)('DigitalOcean wizard hand-over to the SSH install (
   const users: { handle: string; password: string; did: string }[] = [];
   const pds = async () => {
     const saved = (await server())!;
-    return { url: saved.url, fetch: serverFetch({ resolve: systemResolver(), ca: await readFile(join(dataDir, 'hosts', SERVER_ID, 'caddy-root.crt'), 'utf8') }) };
+    return { url: saved.url, fetch: serverFetch({ resolve: systemResolver(process.env.HEARTH_RESOLVE), ca: await readFile(join(dataDir, 'hosts', SERVER_ID, 'caddy-root.crt'), 'utf8') }) };
   };
   const heads = async () => {
     const { url, fetch } = await pds();

@@ -10,6 +10,7 @@ import { Redactor } from '../src/core/log/redact.ts';
 import { KeyringSecretStore } from '../src/core/secrets/index.ts';
 import type { JobDetail } from '../src/shared/contract/index.ts';
 import { HearthError } from '../src/shared/errors.ts';
+import { HOST_SCRIPTS_DIR } from './support/host-files.ts';
 
 // The whole wizard flow against the REAL DigitalOcean API with the REAL Pulumi engine (downloaded
 // into the test's data folder on first use). It creates billable resources — the smallest droplet
@@ -26,7 +27,7 @@ describe.skipIf(!token)(`live DigitalOcean wizard flow${token ? '' : ` (${skipRe
   it('creates the smallest droplet with everything around it, checks it, refreshes without drift, and destroys it all', { timeout: 30 * 60_000 }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'hearth-live-'));
     const keychainService = `hearth-live-${randomUUID()}`;
-    const app = await createApp({ dataDir, host: 'web', version: '0.0.0-live', keychainService });
+    const app = await createApp({ dataDir, host: 'web', hostFilesDir: HOST_SCRIPTS_DIR, resolveOverrides: process.env.HEARTH_RESOLVE, version: '0.0.0-live', keychainService });
     const secrets = new KeyringSecretStore({ service: keychainService, redactor: new Redactor() });
     const call = async <T,>(name: string, input: unknown = {}): Promise<T> => {
       const res = await app.dispatch(name, input);

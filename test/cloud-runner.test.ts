@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
 import type { HearthApp } from '../src/core/app.ts';
 import { cliInstallError, realAutomation } from '../src/core/cloud/automation.ts';
-import { SimulatedAutomation } from '../src/core/cloud/simulated-automation.ts';
+import { SimulatedAutomation } from './support/simulated-automation.ts';
 import { DO_PLUGIN_VERSION, PULUMI_CLI_VERSION } from '../src/core/cloud/stack-runner.ts';
 import type { KeyringSecretStore } from '../src/core/secrets/index.ts';
 import type { JobDetail, ResourceRow } from '../src/shared/contract/index.ts';

@@ -166,11 +166,11 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
     expect(saved?.url).toBe(`https://${HOSTNAME}:${ports.httpsPort}`);
     expect(saved?.install).toMatchObject({ runtime: 'native', hostname: HOSTNAME, tlsMode: 'internal' });
     const ca = await readFile(join(dataDir, 'hosts', serverId, 'caddy-root.crt'), 'utf8');
-    const fetch = serverFetch({ resolve: systemResolver(), ca });
+    const fetch = serverFetch({ resolve: systemResolver(process.env.HEARTH_RESOLVE), ca });
     const health = await fetch(`${saved?.url}/xrpc/_health`);
     expect(await health.json()).toMatchObject({ version: OLD_VERSION });
     // Without that CA, the certificate is not trusted: the CA is trusted for this server only.
-    await expect(serverFetch({ resolve: systemResolver() })(`${saved?.url}/xrpc/_health`)).rejects.toThrow();
+    await expect(serverFetch({ resolve: systemResolver(process.env.HEARTH_RESOLVE) })(`${saved?.url}/xrpc/_health`)).rejects.toThrow();
 
     // Sign-up needs an invite (the PDS default); the admin password comes from the keychain.
     const adminPassword = await secrets.get(secretAccount(serverId, 'admin-password'));
@@ -267,7 +267,7 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
     expect(await call('hosts.versions', { serverId })).toMatchObject({ installed: OLD_VERSION, latest: expect.stringMatching(/^\d+\.\d+\.\d+/) });
     const saved = (await call('servers.list', {})).find((s) => s.id === serverId);
     const ca = await readFile(join(dataDir, 'hosts', serverId, 'caddy-root.crt'), 'utf8');
-    const agent = new AtpAgent({ service: saved?.url ?? '', fetch: serverFetch({ resolve: systemResolver(), ca }) });
+    const agent = new AtpAgent({ service: saved?.url ?? '', fetch: serverFetch({ resolve: systemResolver(process.env.HEARTH_RESOLVE), ca }) });
     await agent.login({ identifier: `alice.${HOSTNAME}`, password: 'alice-password-1' });
     const postsBefore = await agent.com.atproto.repo.listRecords({ repo: agent.session?.did ?? '', collection: 'app.bsky.feed.post' });
 
@@ -293,7 +293,7 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
   it('upgrades to a newer version: same data, same accounts, the new version answers over HTTPS', async () => {
     const saved = (await call('servers.list', {})).find((s) => s.id === serverId);
     const ca = await readFile(join(dataDir, 'hosts', serverId, 'caddy-root.crt'), 'utf8');
-    const agent = new AtpAgent({ service: saved?.url ?? '', fetch: serverFetch({ resolve: systemResolver(), ca }) });
+    const agent = new AtpAgent({ service: saved?.url ?? '', fetch: serverFetch({ resolve: systemResolver(process.env.HEARTH_RESOLVE), ca }) });
     await agent.login({ identifier: `alice.${HOSTNAME}`, password: 'alice-password-1' });
     const postsBefore = await agent.com.atproto.repo.listRecords({ repo: agent.session?.did ?? '', collection: 'app.bsky.feed.post' });
 

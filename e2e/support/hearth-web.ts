@@ -18,8 +18,8 @@ export interface RunningHearth {
 }
 
 /**
- * Starts `npm run web`'s host exactly as a user would get it (a real process, real keychain,
- * real sandbox), on a throwaway data dir and keychain service.
+ * Starts `npm run web`'s host (a real process, real keychain, real sandbox) through the tests'
+ * entry point, on a throwaway data dir and keychain service.
  */
 export async function startHearthWeb(
   options: {
@@ -32,7 +32,8 @@ export async function startHearthWeb(
   const dataDir = await mkdtemp(join(tmpdir(), 'hearth-e2e-home-'));
   await options.prepare?.(dataDir);
   const keychainService = `hearth-e2e-${randomUUID()}`;
-  const child = spawn(process.execPath, [join(repoRoot, 'out/web/main.js')], {
+  // The test entry: the product's web host with the test world's stand-ins (web-test-main.ts).
+  const child = spawn(process.execPath, [join(repoRoot, 'e2e/support/web-test-main.ts')], {
     cwd: repoRoot,
     env: { ...process.env, HEARTH_HOME: dataDir, HEARTH_KEYCHAIN_SERVICE: keychainService, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

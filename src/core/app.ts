@@ -11,7 +11,9 @@ import { CloudService, type CloudServiceOptions } from './cloud/index.ts';
 import { ConfigStore } from './config/index.ts';
 import { EventBus, type EventListener } from './events.ts';
 import { hostsHandlers } from './hosts/handlers.ts';
-import { HostManager } from './hosts/index.ts';
+import { HostManager, systemResolver } from './hosts/index.ts';
+import { downloadsDir } from './backups/download.ts';
+import { HostFiles } from './hosts/templates.ts';
 import { jobsHandlers } from './jobs/handlers.ts';
 import { JobManager } from './jobs/index.ts';
 import { Redactor } from './log/redact.ts';
@@ -29,6 +31,15 @@ export interface AppOptions {
   dataDir: string;
   host: AppInfo['host'];
   version: string;
+  /**
+   * The folder of the files Hearth puts on servers (resources/host): the checkout's while
+   * developing, <resources>/host in a packaged app. Hosts find it; core never guesses it.
+   */
+  hostFilesDir: string;
+  /** The user's Downloads folder (Electron knows it; elsewhere ~/Downloads). */
+  downloadsDir?: string;
+  /** Fixed answers for names, like `curl --resolve` ("pds.test=127.0.0.1,*.pds.test=127.0.0.1"). */
+  resolveOverrides?: string;
   /** The keychain service name; tests and end-to-end runs use a throwaway one. */
   keychainService?: string;
   /**
@@ -90,7 +101,13 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     ...options.cloud,
   });
 
-  const hosts = new HostManager({ servers, secrets, dataDir: options.dataDir });
+  const files = new HostFiles(options.hostFilesDir);
+  const missing = await files.missing();
+  if (missing.length) {
+    // A broken install: say so at start, not halfway through the first install on a server.
+    throw new Error(`Hearth's server files are missing from ${files.dir}: ${missing.join(', ')}. Reinstall Hearth.`);
+  }
+  const hosts = new HostManager({ servers, secrets, dataDir: options.dataDir, files, resolve: systemResolver(options.resolveOverrides) });
   const backups = new Backups({ dataDir: options.dataDir, secrets, redactor, servers, sandbox, hosts });
   // Scheduled backups fail while Hearth may be closed: the monitor looks at start, after each
   // backup job and every few minutes, and raises app.notification once per failure.
@@ -105,6 +122,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     host: options.host,
     version: options.version,
     dataDir: options.dataDir,
+    downloadsDir: downloadsDir(options.downloadsDir),
     redactor,
     bus,
     secrets,

@@ -17,6 +17,8 @@ export interface Services {
   host: AppInfo['host'];
   version: string;
   dataDir: string;
+  /** Where "Download to this computer" puts a snapshot (the user's Downloads folder). */
+  downloadsDir: string;
   redactor: Redactor;
   bus: EventBus;
   secrets: KeyringSecretStore;

@@ -6,6 +6,7 @@ import { connectBridge, forwardEvents } from './bridge.ts';
 import { electronNotifier } from './desktop-notifier.ts';
 import { desktopNotifications } from './notifications.ts';
 import { createTray } from './tray.ts';
+import { desktopPaths } from './desktop-paths.ts';
 import { createMainWindow, isAppUrl } from './window.ts';
 
 // The Electron host: windows, tray and IPC only. Everything Hearth does lives in src/core.
@@ -17,10 +18,11 @@ if (!app.requestSingleInstanceLock()) {
   let hearth: HearthApp | null = null;
   let win: BrowserWindow | null = null;
   let quitting = false;
+  const paths = desktopPaths({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath, mainDir: import.meta.dirname });
 
   const show = () => {
     if (!win || win.isDestroyed()) {
-      win = createMainWindow(join(import.meta.dirname, '../preload'));
+      win = createMainWindow(paths.preloadDir);
       if (hearth) forwardEvents(hearth, win.webContents);
     }
     if (win.isMinimized()) win.restore();
@@ -31,13 +33,13 @@ if (!app.requestSingleInstanceLock()) {
   app.on('second-instance', show);
 
   app.whenReady().then(async () => {
-    serveRenderer(join(import.meta.dirname, '../renderer'));
+    serveRenderer(paths.rendererDir);
     hearth = await createApp({
       dataDir: app.getPath('userData'),
       host: 'electron',
       version: app.getVersion(),
-      // Lets end-to-end runs keep their keychain entries apart from a real install's.
-      ...(process.env.HEARTH_KEYCHAIN_SERVICE ? { keychainService: process.env.HEARTH_KEYCHAIN_SERVICE } : {}),
+      hostFilesDir: paths.hostFilesDir,
+      downloadsDir: app.getPath('downloads'),
       // The sandbox's PLC and PDS run as Node children of Electron's own binary, from the
       // entries electron-vite builds beside this file.
       childNode: {

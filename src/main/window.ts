@@ -1,11 +1,13 @@
-import { BrowserWindow, shell } from 'electron';
+import { app, BrowserWindow, shell } from 'electron';
 import { join } from 'node:path';
+import { rendererUrl } from './desktop-paths.ts';
 
 export const APP_SCHEME = 'hearth';
 export const APP_ORIGIN = `${APP_SCHEME}://app`;
 
-/** The renderer's origin: the dev server while developing, the app's own scheme when built. */
-export const rendererOrigin = (): string => process.env.ELECTRON_RENDERER_URL ?? APP_ORIGIN;
+/** The renderer's page and origin: the dev server while developing (never when packaged), else the app's own scheme. */
+const renderer = () => rendererUrl({ isPackaged: app.isPackaged, env: process.env }, APP_ORIGIN);
+export const rendererOrigin = (): string => renderer().origin;
 
 export const isAppUrl = (url: string): boolean => {
   try {
@@ -45,6 +47,6 @@ export function createMainWindow(preloadDir: string): BrowserWindow {
   });
   win.webContents.on('will-attach-webview', (event) => event.preventDefault());
 
-  void win.loadURL(process.env.ELECTRON_RENDERER_URL ?? `${APP_ORIGIN}/index.html`);
+  void win.loadURL(renderer().page);
   return win;
 }

@@ -1,55 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { webDataDir } from '../core/data-dir.ts';
-import { startWebHost } from './web-host.ts';
+import { runWebHost } from './run.ts';
 
 /**
- * `npm run web`: Hearth without Electron. Serves the same UI and contract on 127.0.0.1 for a
- * browser on this machine (or over an SSH tunnel from another). Runs from the bundle in out/web
- * (see vite.web.config.ts) or straight from the sources; `root` is the repository either way.
+ * `npm run web`: Hearth in a browser. HEARTH_PORT fixes the port (for an SSH tunnel to a headless
+ * home server); otherwise a free one is picked. Nothing else is read from the environment here.
  */
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
-
-// The host listens and prints its link first; core loads meanwhile, while the browser fetches
-// the window. Calls that arrive before core is ready wait for it.
-const app = import('../core/app.ts').then(({ createApp }) =>
-  createApp({
-    dataDir: webDataDir(),
-    host: 'web',
-    version,
-    // The sandbox's children run from their sources (Node 22 strips the types), wherever this
-    // file runs from: the sources themselves or the bundle in out/web.
-    childNode: {
-      path: process.execPath,
-      scripts: { plc: `${root}src/core/sandbox/plc-child.ts`, pds: `${root}src/core/sandbox/pds-child.ts` },
-    },
-    // Lets end-to-end runs keep their keychain entries apart from a real install's.
-    ...(process.env.HEARTH_KEYCHAIN_SERVICE ? { keychainService: process.env.HEARTH_KEYCHAIN_SERVICE } : {}),
-    onInternalError: (err) => console.error('[hearth] internal error:', err),
-  }),
-);
-app.catch((err: unknown) => {
-  console.error(`Hearth could not start: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
-const host = await startWebHost({
-  app,
-  rendererDir: `${root}out/renderer`,
-  port: process.env.HEARTH_PORT ? Number(process.env.HEARTH_PORT) : 0,
-});
-
-// One line a person (or a test) can act on; the token in it is the only way in.
-console.log(`Hearth is running. Open ${host.openUrl}`);
-
-let closing = false;
-const shutdown = async () => {
-  if (closing) return;
-  closing = true;
-  console.log('Hearth is stopping…');
-  await host.close();
-  await (await app).close();
-  process.exit(0);
-};
-process.on('SIGINT', () => void shutdown());
-process.on('SIGTERM', () => void shutdown());
+await runWebHost({ port: process.env.HEARTH_PORT ? Number(process.env.HEARTH_PORT) : 0 });

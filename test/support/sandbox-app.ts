@@ -7,6 +7,7 @@ import { Redactor } from '../../src/core/log/redact.ts';
 import { KeyringSecretStore } from '../../src/core/secrets/index.ts';
 import type { CallInput, CallName, CallOutput, Server } from '../../src/shared/contract/index.ts';
 import { HearthError } from '../../src/shared/errors.ts';
+import { HOST_SCRIPTS_DIR } from './host-files.ts';
 
 /** Calls one contract call through the app's dispatcher; a failure throws the HearthError it carried. */
 export type Caller = <C extends CallName>(name: C, input: CallInput<C>) => Promise<CallOutput<C>>;
@@ -37,7 +38,7 @@ export interface SandboxApp {
 export async function startSandboxApp(options: Pick<AppOptions, 'backupCheckIntervalMs'> = {}): Promise<SandboxApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hearth-home-'));
   const keychainService = `hearth-test-${randomUUID()}`;
-  const app = await createApp({ dataDir, host: 'web', version: '0.0.0-test', keychainService, ...options });
+  const app = await createApp({ dataDir, host: 'web', hostFilesDir: HOST_SCRIPTS_DIR, resolveOverrides: process.env.HEARTH_RESOLVE, version: '0.0.0-test', keychainService, ...options });
   const call = callerFor(app);
   const secrets = new KeyringSecretStore({ service: keychainService, redactor: new Redactor() });
   const { jobId } = await call('sandbox.start', {});
@@ -79,7 +80,7 @@ export async function startAppWithServers(
   await writeFile(join(dataDir, 'config.json'), JSON.stringify({ version: 1, servers, settings: {} }), { mode: 0o600 });
   const secrets = new KeyringSecretStore({ service: keychainService });
   for (const [name, value] of Object.entries(entries)) await secrets.set(name, value);
-  const app = await createApp({ dataDir, host: 'web', version: '0.0.0-test', keychainService });
+  const app = await createApp({ dataDir, host: 'web', hostFilesDir: HOST_SCRIPTS_DIR, resolveOverrides: process.env.HEARTH_RESOLVE, version: '0.0.0-test', keychainService });
   return {
     app,
     call: callerFor(app),

@@ -37,7 +37,7 @@ export class Backups {
     const { servers, sandbox, hosts, dataDir } = this.#options;
     const server = servers.get(serverId);
     if (server.kind === 'sandbox' || serverId === SANDBOX_SERVER_ID) {
-      return sandboxBackupHost({ dataDir, sandbox, name: server.name });
+      return sandboxBackupHost({ dataDir, sandbox, name: server.name, files: hosts.files });
     }
     return sshBackupHost({
       serverId,
@@ -45,6 +45,7 @@ export class Backups {
       url: server.url,
       session: await hosts.session(serverId),
       fetch: await hosts.fetchFor(serverId),
+      files: hosts.files,
       onCalendar: async () => (await this.service.stored(serverId))?.schedule.onCalendar ?? DEFAULT_SCHEDULE.onCalendar,
     });
   }

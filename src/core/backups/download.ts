@@ -13,14 +13,15 @@ import type { JobContext } from '../jobs/job-context.ts';
 import { LocalRunner } from './host-runner.ts';
 import type { BackupHost, BackupService } from './service.ts';
 
-export function downloadsDir(): string {
-  return process.env.HEARTH_DOWNLOADS_DIR ?? join(homedir(), 'Downloads');
+/** The user's Downloads folder; hosts may name another (Electron knows the real one, tests a temp dir). */
+export function downloadsDir(chosen?: string): string {
+  return chosen ?? join(homedir(), 'Downloads');
 }
 
-export async function downloadSnapshot(service: BackupService, host: BackupHost, snapshotId: string, ctx: JobContext): Promise<string> {
+export async function downloadSnapshot(service: BackupService, host: BackupHost, snapshotId: string, ctx: JobContext, folder = downloadsDir()): Promise<string> {
   const access = await service.resticAccess(host.serverId);
-  const dest = join(downloadsDir(), `hearth-backup-${host.serverId}`);
-  await mkdir(downloadsDir(), { recursive: true });
+  const dest = join(folder, `hearth-backup-${host.serverId}`);
+  await mkdir(folder, { recursive: true });
   const runner = new LocalRunner();
   const env = {
     ...access.env,

@@ -97,7 +97,7 @@ export function backupsHandlers(services: Services): ServiceHandlers<'backups'> 
 
     'backups.download': async ({ serverId, snapshotId }) =>
       job(serverId, 'backups.download', `Download snapshot ${snapshotId.slice(0, 8)}`, async (ctx, host) => {
-        const where = await downloadSnapshot(service, host, snapshotId, ctx);
+        const where = await downloadSnapshot(service, host, snapshotId, ctx, services.downloadsDir);
         ctx.log(`Downloaded to ${where} (still encrypted with the repository password, which stays in the keychain).`);
       }),
   };

@@ -3,26 +3,23 @@
  * from resources/host/, its PDS data is <dataDir>/sandbox/pds, and Hearth stops and starts its PDS
  * around a restore (there is no systemd there).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { HearthError } from '../../shared/errors.ts';
 import type { SshSession } from '../hosts/ssh/index.ts';
+import type { HostFiles } from '../hosts/templates.ts';
 import type { JobContext } from '../jobs/job-context.ts';
 import type { Sandbox } from '../sandbox/index.ts';
 import { LocalRunner, SshRunner } from './host-runner.ts';
 import type { BackupHost } from './service.ts';
 
-export const HOST_SCRIPTS_DIR = fileURLToPath(new URL('../../../resources/host/', import.meta.url));
-
-export function sandboxBackupHost(opts: { dataDir: string; sandbox: Sandbox; name: string }): BackupHost {
+export function sandboxBackupHost(opts: { dataDir: string; sandbox: Sandbox; name: string; files: HostFiles }): BackupHost {
   const { sandbox } = opts;
   const base = join(opts.dataDir, 'backups', 'sandbox');
   return {
     serverId: 'sandbox',
     name: opts.name,
     runner: new LocalRunner(),
-    scriptsDir: HOST_SCRIPTS_DIR,
+    scriptsDir: opts.files.dir,
     envFile: join(base, 'backup.env'),
     stateDir: join(base, 'state'),
     pdsDataDir: sandbox.paths.pdsData,
@@ -56,7 +53,7 @@ export const SERVER_PATHS = {
   pdsEnvFile: '/pds/pds.env',
 } as const;
 
-const SCRIPTS = ['hearth-backup-lib.sh', 'hearth-backup.sh', 'hearth-backup-restic.sh', 'hearth-restore.sh', 'hearth-verify.sh'];
+const SCRIPTS = ['hearth-backup-lib.sh', 'hearth-backup.sh', 'hearth-backup-restic.sh', 'hearth-restore.sh', 'hearth-verify.sh'] as const;
 
 /**
  * A server over SSH: the scripts in /usr/local/lib/hearth, settings (with the secrets) in
@@ -68,6 +65,7 @@ export function sshBackupHost(opts: {
   url: string;
   session: SshSession;
   fetch: typeof fetch;
+  files: HostFiles;
   onCalendar: () => Promise<string>;
 }): BackupHost {
   const runner = new SshRunner(opts.session);
@@ -97,10 +95,10 @@ export function sshBackupHost(opts: {
       });
       await ssh.run(`mkdir -p ${SERVER_PATHS.scriptsDir} /etc/hearth && chmod 700 /etc/hearth`, { what: 'Preparing folders' });
       for (const script of SCRIPTS) {
-        await ssh.writeFile(`${SERVER_PATHS.scriptsDir}/${script}`, await readFile(join(HOST_SCRIPTS_DIR, script), 'utf8'), { mode: 0o755 });
+        await ssh.writeFile(`${SERVER_PATHS.scriptsDir}/${script}`, await opts.files.read(script), { mode: 0o755 });
       }
-      const timer = (await readFile(join(HOST_SCRIPTS_DIR, 'hearth-backup.timer'), 'utf8')).replace(/^OnCalendar=.*$/m, `OnCalendar=${await opts.onCalendar()}`);
-      await ssh.writeFile('/etc/systemd/system/hearth-backup.service', await readFile(join(HOST_SCRIPTS_DIR, 'hearth-backup.service'), 'utf8'), { mode: 0o644 });
+      const timer = (await opts.files.read('hearth-backup.timer')).replace(/^OnCalendar=.*$/m, `OnCalendar=${await opts.onCalendar()}`);
+      await ssh.writeFile('/etc/systemd/system/hearth-backup.service', await opts.files.read('hearth-backup.service'), { mode: 0o644 });
       await ssh.writeFile('/etc/systemd/system/hearth-backup.timer', timer, { mode: 0o644 });
       // Debian's daemonless systemctl (test servers) has no timers; real systemd enables it.
       await ssh.exec('systemctl daemon-reload; systemctl enable --now hearth-backup.timer', { quiet: true });

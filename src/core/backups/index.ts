@@ -6,6 +6,6 @@
  */
 export { BackupService, DEFAULT_SCHEDULE, RESTIC_PASSWORD, S3_SECRET, scriptError, type BackupHost, type PdsControl } from './service.ts';
 export { LocalRunner, SshRunner, type HostRunner, type RunOptions, type RunResult } from './host-runner.ts';
-export { HOST_SCRIPTS_DIR, SERVER_PATHS, sandboxBackupHost, sshBackupHost } from './hosts.ts';
+export { SERVER_PATHS, sandboxBackupHost, sshBackupHost } from './hosts.ts';
 export { probeTarget, s3ClientFor } from './s3-probe.ts';
 export { Backups } from './backups.ts';

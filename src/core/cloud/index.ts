@@ -1,3 +1,3 @@
-export { automationFor, CloudService, GLOBAL_TOKEN_ACCOUNT, type CloudServiceOptions } from './service.ts';
-export { DigitalOceanClient, doApiUrl } from './digitalocean/client.ts';
+export { CloudService, GLOBAL_TOKEN_ACCOUNT, type CloudServiceOptions } from './service.ts';
+export { DigitalOceanClient, DO_API_URL } from './digitalocean/client.ts';
 export type { AutomationApi } from './automation.ts';

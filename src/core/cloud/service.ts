@@ -13,7 +13,7 @@ import { SSH_KEY_SECRET } from '../hosts/index.ts';
 import { generateSshKey } from '../hosts/ssh/keys.ts';
 import { secretAccount } from '../secrets/secret-store.ts';
 import type { AutomationApi } from './automation.ts';
-import { DigitalOceanClient, doApiUrl } from './digitalocean/client.ts';
+import { DigitalOceanClient, DO_API_URL } from './digitalocean/client.ts';
 import { requiredRecords, SPACES_REGIONS, type CloudPlan } from './plan.ts';
 import type { StackOutputs, StackRunner } from './stack-runner.ts';
 
@@ -52,7 +52,7 @@ export interface CloudServiceOptions {
   config: ConfigStore;
   servers: ServerRegistry;
   jobs: JobManager;
-  /** Tests inject a recording fake; otherwise chosen on first use (see automationFor). */
+  /** Tests inject the simulated engine (test/support); otherwise the real one, loaded on first use. */
   automation?: AutomationApi;
   simulated?: boolean;
   onRows: (jobId: string, rows: ResourceRow[]) => void;
@@ -61,9 +61,8 @@ export interface CloudServiceOptions {
   publicIpUrl?: string;
   resolve4?: (name: string) => Promise<string[]>;
   /**
-   * TEST ONLY: the port the droplet's sshd answers on (a real droplet: 22). Tests point the
-   * simulated engine's reserved IP at a test server on loopback and its sshd port here; browser
-   * mode reads it from HEARTH_FAKE_DROPLET_SSH (see fakeDroplet), honoured only with HEARTH_FAKE_PULUMI=1.
+   * The port the droplet's sshd answers on (a real droplet: 22). Tests point the simulated
+   * engine's reserved IP at a test server on loopback and its sshd port here.
    */
   dropletSshPort?: number | ((generation: number) => number);
 }
@@ -84,7 +83,7 @@ export class CloudService {
   }
 
   client(token: string, signal?: AbortSignal): DigitalOceanClient {
-    return new DigitalOceanClient({ token, baseUrl: this.#o.apiUrl ?? doApiUrl(), redactor: this.#o.redactor, ...(signal && { signal }) });
+    return new DigitalOceanClient({ token, baseUrl: this.#o.apiUrl ?? DO_API_URL, redactor: this.#o.redactor, ...(signal && { signal }) });
   }
 
   async #token(serverId?: string): Promise<string> {
@@ -116,7 +115,7 @@ export class CloudService {
 
   async #publicAddress(): Promise<string | null> {
     try {
-      const res = await fetch(this.#o.publicIpUrl ?? publicIpUrl(), { signal: AbortSignal.timeout(5_000) });
+      const res = await fetch(this.#o.publicIpUrl ?? PUBLIC_IP_URL, { signal: AbortSignal.timeout(5_000) });
       const body = z.object({ ip: z.ipv4() }).safeParse(await res.json());
       return body.success ? body.data.ip : null;
     } catch {
@@ -194,7 +193,9 @@ export class CloudService {
     // Loaded on first use: the Pulumi SDK is large and most launches never need it.
     this.#runner ??= (async () => {
       const { StackRunner } = await import('./stack-runner.ts');
-      const chosen = this.#o.automation ? { automation: this.#o.automation, simulated: this.#o.simulated ?? false } : await automationFor();
+      const chosen = this.#o.automation
+        ? { automation: this.#o.automation, simulated: this.#o.simulated ?? false }
+        : { automation: (await import('./automation.ts')).realAutomation(), simulated: false };
       return new StackRunner({ dataDir: this.#o.dataDir, secrets: this.#o.secrets, onRows: this.#o.onRows, ...chosen });
     })();
     this.#runner.catch(() => (this.#runner = null));
@@ -316,7 +317,7 @@ export class CloudService {
   /** The port a droplet's sshd answers on: 22, except in tests (see dropletSshPort). */
   sshPort(generation: number): number {
     const port = this.#o.dropletSshPort;
-    return (typeof port === 'function' ? port(generation) : port) ?? fakeDroplet()?.port ?? 22;
+    return (typeof port === 'function' ? port(generation) : port) ?? 22;
   }
 
   /** Which droplet generation holds the reserved IP, and which (if any) stands by. */
@@ -416,32 +417,5 @@ export class CloudService {
   }
 }
 
-/**
- * Which Pulumi engine core uses: the real one, or, only when HEARTH_FAKE_PULUMI=1 (end-to-end
- * tests: the CLI cannot be downloaded there), the simulated one, whose plans say so.
- */
-export async function automationFor(env: NodeJS.ProcessEnv = process.env): Promise<{ automation: AutomationApi; simulated: boolean }> {
-  if (env.HEARTH_FAKE_PULUMI === '1') {
-    const { SimulatedAutomation } = await import('./simulated-automation.ts');
-    const droplet = fakeDroplet(env);
-    return { automation: new SimulatedAutomation({ stepDelayMs: 200, ...(droplet && { address: droplet.host }) }), simulated: true };
-  }
-  const { realAutomation } = await import('./automation.ts');
-  return { automation: realAutomation(), simulated: false };
-}
-
-/** Only the end-to-end tests set HEARTH_PUBLIC_IP_URL, pointing at the DigitalOcean stand-in. */
-export function publicIpUrl(env: NodeJS.ProcessEnv = process.env): string {
-  return env.HEARTH_PUBLIC_IP_URL || 'https://api.ipify.org?format=json';
-}
-
-/**
- * TEST ONLY (end-to-end runs): HEARTH_FAKE_DROPLET_SSH=127.0.0.1:PORT makes the simulated engine's
- * droplet a test server: its reserved IP is that address and its sshd answers on that port.
- * Ignored unless HEARTH_FAKE_PULUMI=1.
- */
-export function fakeDroplet(env: NodeJS.ProcessEnv = process.env): { host: string; port: number } | null {
-  if (env.HEARTH_FAKE_PULUMI !== '1') return null;
-  const match = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(env.HEARTH_FAKE_DROPLET_SSH ?? '');
-  return match?.[1] && match[2] ? { host: match[1], port: Number(match[2]) } : null;
-}
+/** Where the wizard asks for this computer's public address (to open SSH to it alone). */
+const PUBLIC_IP_URL = 'https://api.ipify.org?format=json';

@@ -14,7 +14,7 @@ import { serverFetch } from './https-probe.ts';
 import { assertWritableSettings, smtpUrlForEnv } from './pds-env.ts';
 import { parseEnvFile, resolvePdsSecrets } from './pds-secrets.ts';
 import { shellQuote } from './ssh/shell-quote.ts';
-import { readHostResource } from './templates.ts';
+import type { HostFiles } from './templates.ts';
 import { installPds, PDS_VERSION, pdsUrl, writeIfChanged, type InstallPlan } from './install.ts';
 import { assertPreflight, runPreflight } from './preflight.ts';
 import { systemResolver, type ResolveAddresses } from './resolve.ts';
@@ -31,6 +31,8 @@ export interface HostManagerOptions {
   servers: ServerRegistry;
   secrets: SecretStore;
   dataDir: string;
+  /** The files Hearth puts on servers (resources/host), as the host found them. */
+  files: HostFiles;
   resolve?: ResolveAddresses;
 }
 
@@ -49,12 +51,14 @@ export class HostManager {
   readonly #secrets: SecretStore;
   readonly #dataDir: string;
   readonly resolve: ResolveAddresses;
+  readonly files: HostFiles;
   readonly #sessions = new Map<string, { session: SshSession; signature: string }>();
 
   constructor(options: HostManagerOptions) {
     this.#servers = options.servers;
     this.#secrets = options.secrets;
     this.#dataDir = options.dataDir;
+    this.files = options.files;
     this.resolve = options.resolve ?? systemResolver();
   }
 
@@ -195,6 +199,7 @@ export class HostManager {
       {
         secrets: this.#secrets,
         resolve: this.resolve,
+        files: this.files,
         preflight: async () => {
           const checks = await runPreflight(ssh, { hostname: plan.hostname, httpsPort: plan.httpsPort, httpPort: plan.httpPort, resolve: this.resolve, signal: ctx.signal });
           for (const check of checks.checks) ctx.log(`${check.status === 'pass' ? 'OK' : check.status.toUpperCase()} ${check.label}: ${check.detail}`, check.status === 'fail' ? 'warn' : 'info');
@@ -230,7 +235,7 @@ export class HostManager {
     }
     const result = await upgradePds(
       await this.session(serverId),
-      { target: version, pdsPort: server.install.pdsPort, url: server.url, resolve: this.resolve, ca: await this.caCert(serverId) },
+      { target: version, pdsPort: server.install.pdsPort, url: server.url, resolve: this.resolve, ca: await this.caCert(serverId), files: this.files },
       ctx,
     );
     const latest = this.#servers.get(serverId);
@@ -308,7 +313,7 @@ export class HostManager {
 
   async testEmail(serverId: string, to: string): Promise<{ response: string }> {
     const ssh = await this.session(serverId);
-    await writeIfChanged(ssh, '/opt/hearth/share/send-test-email.mjs', await readHostResource('send-test-email.mjs'), 0o644);
+    await writeIfChanged(ssh, '/opt/hearth/share/send-test-email.mjs', await this.files.read('send-test-email.mjs'), 0o644);
     // The script reads pds.env itself, as data: no value of it ever passes through a shell.
     const result = await ssh.exec(`/opt/hearth/node/bin/node /opt/hearth/share/send-test-email.mjs ${shellQuote(to)}`, { quiet: true });
     if (result.code !== 0) {

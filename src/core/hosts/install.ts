@@ -9,7 +9,7 @@ import type { ResolveAddresses } from './resolve.ts';
 import type { SshSession } from './ssh/index.ts';
 import { pdsEnvValue, pdsEnvValues, smtpUrlForEnv } from './pds-env.ts';
 import { shellQuote } from './ssh/shell-quote.ts';
-import { readHostResource, renderTemplate } from './templates.ts';
+import { renderTemplate, type HostFiles } from './templates.ts';
 
 /** The @atproto/pds version a new install gets (pinned: upgrades are a deliberate step). */
 export const PDS_VERSION = '0.5.35';
@@ -63,7 +63,7 @@ interface Step {
 export async function installPds(
   ssh: SshSession,
   plan: InstallPlan,
-  deps: { secrets: SecretStore; resolve: ResolveAddresses; preflight?: () => Promise<void> },
+  deps: { secrets: SecretStore; resolve: ResolveAddresses; files: HostFiles; preflight?: () => Promise<void> },
   ctx: JobContext,
 ): Promise<InstallResult> {
   const installer = (args: string, what: string) => ssh.run(`bash ${INSTALLER} ${args}`, { ctx, what });
@@ -78,8 +78,8 @@ export async function installPds(
       title: "Upload Hearth's installer",
       run: async () => {
         await ssh.run('mkdir -p /opt/hearth/share', { ctx, what: 'Creating /opt/hearth' });
-        await writeIfChanged(ssh, INSTALLER, await readHostResource('pds-install.sh'), 0o755);
-        await writeIfChanged(ssh, '/opt/hearth/share/pds-entry.mjs', await readHostResource('pds-entry.mjs'), 0o644);
+        await writeIfChanged(ssh, INSTALLER, await deps.files.read('pds-install.sh'), 0o755);
+        await writeIfChanged(ssh, '/opt/hearth/share/pds-entry.mjs', await deps.files.read('pds-entry.mjs'), 0o644);
       },
     },
     { title: 'Install system packages (Caddy, SQLite, build tools)', run: () => installer('packages', 'Installing system packages').then(() => {}) },
@@ -98,7 +98,7 @@ export async function installPds(
           ...(plan.smtpUrl ? [`PDS_EMAIL_SMTP_URL=${smtpUrlForEnv(plan.smtpUrl)}`] : []),
           ...(plan.emailFrom ? [`PDS_EMAIL_FROM_ADDRESS=${pdsEnvValue('PDS_EMAIL_FROM_ADDRESS', plan.emailFrom)}`] : []),
         ];
-        const envText = renderTemplate(await readHostResource('pds.env.template'), {
+        const envText = renderTemplate(await deps.files.read('pds.env.template'), {
           ...pdsEnvValues({
             PDS_HOSTNAME: plan.hostname,
             PDS_PORT: String(plan.pdsPort),
@@ -113,8 +113,8 @@ export async function installPds(
         // Secrets go to the server in this one file only, created with mode 600 from the start.
         const envChanged = await writeIfChanged(ssh, '/pds/pds.env', envText, 0o600);
         await ssh.run('chown root:root /pds/pds.env && chmod 600 /pds/pds.env', { ctx, what: 'Protecting pds.env' });
-        const unitChanged = await writeIfChanged(ssh, '/etc/systemd/system/pds.service', await readHostResource('pds.service'), 0o644);
-        const caddyChanged = await writeIfChanged(ssh, '/etc/caddy/Caddyfile', renderCaddyfile(await readHostResource('Caddyfile.template'), plan), 0o644);
+        const unitChanged = await writeIfChanged(ssh, '/etc/systemd/system/pds.service', await deps.files.read('pds.service'), 0o644);
+        const caddyChanged = await writeIfChanged(ssh, '/etc/caddy/Caddyfile', renderCaddyfile(await deps.files.read('Caddyfile.template'), plan), 0o644);
         configChanged = envChanged || unitChanged || caddyChanged;
         ctx.log(configChanged ? 'Settings written.' : 'Settings already up to date.');
       },

@@ -5,10 +5,11 @@ import { isIP } from 'node:net';
 export type ResolveAddresses = (hostname: string) => Promise<string[]>;
 
 /**
- * The system resolver, with fixed answers from HEARTH_RESOLVE ("pds.test=127.0.0.1,*.pds.test=127.0.0.1"),
- * like `curl --resolve`: for a LAN box without DNS, and for the test servers on loopback.
+ * The system resolver, with fixed answers ("pds.test=127.0.0.1,*.pds.test=127.0.0.1") like
+ * `curl --resolve`: the host passes them (tests, for their servers on loopback); core reads no
+ * environment for them.
  */
-export function systemResolver(overrides = process.env.HEARTH_RESOLVE ?? ''): ResolveAddresses {
+export function systemResolver(overrides = ''): ResolveAddresses {
   const fixed = parseOverrides(overrides);
   return async (hostname) => {
     const name = hostname.toLowerCase();

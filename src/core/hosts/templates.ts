@@ -1,11 +1,49 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-/** resources/host/: every file Hearth puts on a server, as a readable, versioned template. */
-export const HOST_RESOURCES = fileURLToPath(new URL('../../../resources/host/', import.meta.url));
+/**
+ * Every file Hearth puts on a server, kept as readable, versioned files in resources/host/. The
+ * host hands core the folder (createApp's hostFilesDir): the checkout's resources/host while
+ * developing, <resources>/host in a packaged app. Core never looks for them next to its own
+ * module, which a bundle moves.
+ */
+export const HOST_FILES = [
+  'Caddyfile.template',
+  'hearth-backup-lib.sh',
+  'hearth-backup-restic.sh',
+  'hearth-backup.service',
+  'hearth-backup.sh',
+  'hearth-backup.timer',
+  'hearth-restore.sh',
+  'hearth-verify.sh',
+  'pds-entry.mjs',
+  'pds-install.sh',
+  'pds.env.template',
+  'pds.service',
+  'send-test-email.mjs',
+] as const;
+export type HostFileName = (typeof HOST_FILES)[number];
 
-export async function readHostResource(name: string): Promise<string> {
-  return readFile(`${HOST_RESOURCES}${name}`, 'utf8');
+export class HostFiles {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  path(name: HostFileName): string {
+    return join(this.dir, name);
+  }
+
+  read(name: HostFileName): Promise<string> {
+    return readFile(this.path(name), 'utf8');
+  }
+
+  /** The files that cannot be read from the folder (none in a sound install): checked once at start. */
+  async missing(): Promise<HostFileName[]> {
+    const found = await Promise.all(HOST_FILES.map((name) => this.read(name).then(() => null, () => name)));
+    return found.filter((name): name is HostFileName => name !== null);
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { throwIfCancelled } from '../jobs/index.ts';
 import { INSTALLER, waitForHttps, writeIfChanged } from './install.ts';
 import type { ResolveAddresses } from './resolve.ts';
 import type { SshSession } from './ssh/index.ts';
-import { readHostResource } from './templates.ts';
+import type { HostFiles } from './templates.ts';
 
 const VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 
@@ -31,7 +31,7 @@ export async function latestVersion(signal?: AbortSignal): Promise<string> {
  */
 export async function upgradePds(
   ssh: SshSession,
-  plan: { target: string; pdsPort: number; url: string; resolve: ResolveAddresses; ca: string | null },
+  plan: { target: string; pdsPort: number; url: string; resolve: ResolveAddresses; ca: string | null; files: HostFiles },
   ctx: JobContext,
 ): Promise<{ from: string; to: string }> {
   if (!VERSION.test(plan.target)) throw new HearthError('VALIDATION', `${plan.target} is not a PDS version.`, 'Pick a version like 0.5.35.');
@@ -44,7 +44,7 @@ export async function upgradePds(
   }
   const snapshot = `/var/backups/hearth/upgrade-${from}-to-${plan.target}-${Date.now()}`;
   const steps: [string, () => Promise<unknown>][] = [
-    ["Upload Hearth's installer", async () => writeIfChanged(ssh, INSTALLER, await readHostResource('pds-install.sh'), 0o755)],
+    ["Upload Hearth's installer", async () => writeIfChanged(ssh, INSTALLER, await plan.files.read('pds-install.sh'), 0o755)],
     [`Install the PDS ${plan.target} beside ${from}`, () => installer(`app ${plan.target}`, `Installing the PDS ${plan.target}`)],
     ['Stop the PDS', () => installer('stop', 'Stopping the PDS')],
     ['Snapshot the databases', () => installer(`snapshot ${snapshot}`, 'Taking the snapshot')],

@@ -18,13 +18,6 @@ import {
 
 export const DO_API_URL = 'https://api.digitalocean.com';
 
-/**
- * Where the client talks to. Only the end-to-end tests set HEARTH_DO_API_URL, to point a real
- * Hearth at the local stand-in of the DigitalOcean API (test/support/do-standin.ts).
- */
-export function doApiUrl(env: NodeJS.ProcessEnv = process.env): string {
-  return env.HEARTH_DO_API_URL || DO_API_URL;
-}
 
 export const TOKEN_HINT =
   'Create a personal access token with read and write scope in the DigitalOcean control panel (API → Tokens), then paste it here.';
@@ -60,7 +53,7 @@ export class DigitalOceanClient {
   constructor(options: DoClientOptions) {
     this.#token = options.token.trim();
     options.redactor?.register(this.#token);
-    this.#base = (options.baseUrl ?? doApiUrl()).replace(/\/+$/, '');
+    this.#base = (options.baseUrl ?? DO_API_URL).replace(/\/+$/, '');
     this.#signal = options.signal;
     this.#maxRetries = options.maxRetries ?? 3;
     this.#maxWaitMs = options.maxRateLimitWaitMs ?? 60_000;

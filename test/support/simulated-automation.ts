@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import type { EngineEvent, OpType } from '@pulumi/pulumi/automation/index.js';
-import { abortError } from '../jobs/job-context.ts';
-import type { AutomationApi, OperationOptions, StackHandle } from './automation.ts';
+import { abortError } from '../../src/core/jobs/job-context.ts';
+import type { AutomationApi, OperationOptions, StackHandle } from '../../src/core/cloud/automation.ts';
 
 export interface SimulatedCall {
   method: string;
