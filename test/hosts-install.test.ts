@@ -311,6 +311,27 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
     expect(await pdsProcesses()).toBe(1);
   }, 900_000);
 
+  it('limits wrong-password logins as an official install does (PDS_RATE_LIMITS_ENABLED, kept through the upgrade); pdsadmin finds jq', async () => {
+    const saved = (await call('servers.list', {})).find((s) => s.id === serverId);
+    const ca = await readFile(join(dataDir, 'hosts', serverId, 'caddy-root.crt'), 'utf8');
+    const fetch = serverFetch({ resolve: systemResolver(process.env.HEARTH_RESOLVE), ca });
+    // The PDS counts createSession per identifier and address (30 in 5 minutes): a name of its own
+    // keeps this from locking out the accounts the other tests log in with.
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 40 && !statuses.includes(429); attempt++) {
+      const res = await fetch(`${saved?.url}/xrpc/com.atproto.server.createSession`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ identifier: `guesser.${HOSTNAME}`, password: `wrong-${attempt}` }),
+      });
+      statuses.push(res.status);
+      await res.text();
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.slice(0, -1).every((status) => status === 401)).toBe(true);
+    expect((await server.exec('jq --version')).code).toBe(0);
+  }, 120_000);
+
   it('refuses every operation once the host key changed, until the user trusts the new one', async () => {
     await server.exec("pkill -f '[s]shd: root@notty'; rm -f /etc/ssh/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && systemctl restart ssh >/dev/null 2>&1");
     const fresh = (await server.exec('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub')).stdout.split(' ')[1] ?? '';

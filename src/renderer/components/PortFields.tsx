@@ -25,6 +25,12 @@ export function PortFields<T extends PortValues>({ value, onChange, disabled }: 
           <input value={value[field]} inputMode="numeric" pattern="[0-9]{1,5}" onChange={(e) => onChange({ ...value, [field]: e.target.value })} disabled={disabled} />
         </label>
       ))}
+      {value.httpsPort.trim() !== '' && value.httpsPort.trim() !== '443' && (
+        // The official pdsadmin scripts talk to https://<hostname> on 443 only.
+        <p className="note" role="note">
+          With an HTTPS port other than 443, the official <code>pdsadmin</code> command on the server will not reach this PDS; use Hearth&apos;s Accounts screen instead.
+        </p>
+      )}
     </>
   );
 }
