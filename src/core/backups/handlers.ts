@@ -19,6 +19,8 @@ export function backupsHandlers(services: Services): ServiceHandlers<'backups'> 
       kind,
       target: server.name,
       title,
+      // A download only reads the store; everything else works on the server (one at a time).
+      ...(kind !== 'backups.download' && { locks: [{ id: serverId, name: server.name }] }),
       run: async (ctx) => {
         try {
           await run(ctx, await hostFor(serverId));
@@ -34,6 +36,7 @@ export function backupsHandlers(services: Services): ServiceHandlers<'backups'> 
     'backups.get': async ({ serverId }) => service.overview(await hostFor(serverId)),
 
     'backups.configure': async ({ serverId, secretAccessKey, schedule, ...target }) => {
+      services.jobs.assertFree({ id: serverId, name: services.servers.get(serverId).name });
       const host = await hostFor(serverId);
       const stored = await service.stored(serverId);
       await service.configure(host, target, secretAccessKey, schedule ?? stored?.schedule ?? DEFAULT_SCHEDULE);
@@ -81,6 +84,10 @@ export function backupsHandlers(services: Services): ServiceHandlers<'backups'> 
         kind: 'backups.recover',
         target: to.name,
         title: `Restore ${from.name} onto ${to.name}`,
+        locks: [
+          { id: serverId, name: to.name },
+          { id: fromServerId, name: from.name },
+        ],
         run: async (ctx) => {
           try {
             await recoverOnto(services, { serverId, fromServerId, ...request }, ctx);

@@ -47,6 +47,7 @@ export function cloudHandlers(services: Services): ServiceHandlers<'cloud'> {
         kind: 'cloud.replace',
         target: server.name,
         title: `Replace the droplet of ${server.name}`,
+        locks: [{ id: serverId, name: server.name }],
         run: async (ctx) => {
           try {
             await replaceDroplet(services, serverId, ports, ctx);

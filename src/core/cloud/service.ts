@@ -282,6 +282,7 @@ export class CloudService {
       kind: 'cloud.apply',
       target: plan.name,
       title: `Create the server ${plan.name} on DigitalOcean`,
+      locks: [{ id: serverId, name: plan.name }],
       run: (ctx) => this.#apply(ctx, serverId),
     });
     return id;
@@ -403,6 +404,7 @@ export class CloudService {
         kind: 'cloud.destroy',
         target: record.plan.name,
         title: `Destroy the DigitalOcean server ${record.plan.name}`,
+        locks: [{ id: serverId, name: record.plan.name }],
         run: async (ctx) => {
           await (await this.#stackRunner()).destroy(ctx, record.plan, serverId);
           await this.#saveSettings((s) => {

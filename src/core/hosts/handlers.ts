@@ -18,6 +18,7 @@ export function hostsHandlers({ hosts, jobs, servers, secrets }: Services): Serv
         kind: 'hosts.install',
         target: server.name,
         title: `Install a PDS on ${server.name}`,
+        locks: [{ id: serverId, name: server.name }],
         run: (ctx) => hosts.install(serverId, request, ctx),
       });
       return { jobId: id };
@@ -29,6 +30,7 @@ export function hostsHandlers({ hosts, jobs, servers, secrets }: Services): Serv
         kind: 'hosts.upgrade',
         target: server.name,
         title: `Upgrade the PDS on ${server.name} to ${version}`,
+        locks: [{ id: serverId, name: server.name }],
         run: (ctx) => hosts.upgrade(serverId, version, ctx),
       });
       return { jobId: id };

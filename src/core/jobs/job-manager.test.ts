@@ -165,4 +165,44 @@ describe('JobManager', () => {
     await expect(jobs.get('00000000-0000-0000-0000-000000000000')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(jobs.cancel('00000000-0000-0000-0000-000000000000')).toBe(false);
   });
+
+  it('runs one operation per server: a second is refused in words naming the first, others go on, and the lock ends with the job', async () => {
+    const jobs = await JobManager.open(await tempDir(), new Redactor(), recorder().events);
+    const pds = { id: 'srv-1', name: 'home-pds' };
+    let release!: () => void;
+    const first = jobs.start({ kind: 'backups.restore', target: pds.name, title: 'Restore snapshot 1a2b3c4d', locks: [pds], run: () => new Promise<void>((r) => (release = r)) });
+    let refused: unknown;
+    try {
+      jobs.start({ kind: 'backups.backup', target: pds.name, title: 'Back up now', locks: [pds], run: async () => undefined });
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toMatchObject({ code: 'CONFLICT', message: 'Another operation is running on home-pds: “Restore snapshot 1a2b3c4d”.' });
+    expect(() => jobs.assertFree(pds)).toThrow(HearthError);
+    // The refused job left nothing behind: only the restore is in the history.
+    expect(jobs.list().map((j) => j.title)).toEqual(['Restore snapshot 1a2b3c4d']);
+    // Another server is not held up.
+    await jobs.start({ kind: 'backups.backup', target: 'other', title: 'Back up other', locks: [{ id: 'srv-2', name: 'other' }], run: async () => undefined }).result;
+    release();
+    await first.result;
+    await jobs.start({ kind: 'backups.backup', target: pds.name, title: 'Back up now', locks: [pds], run: async () => undefined }).result;
+    // A failed job releases its server too.
+    await jobs.start({ kind: 'x', target: pds.name, title: 'Fails', locks: [pds], run: async () => Promise.reject(new Error('boom')) }).result.catch(() => undefined);
+    expect(() => jobs.assertFree(pds)).not.toThrow();
+  });
+
+  it('keeps at most 200 jobs in its history, in memory and on disk', async () => {
+    const dir = await tempDir();
+    const jobs = await JobManager.open(dir, new Redactor(), recorder().events);
+    for (let i = 0; i < 205; i++) await jobs.start({ kind: 'k', target: 't', title: `job ${i}`, run: async () => undefined }).result;
+    await jobs.flush();
+    expect(jobs.list()).toHaveLength(200);
+    expect(jobs.list().some((j) => j.title === 'job 0')).toBe(false);
+    const { readdir } = await import('node:fs/promises');
+    const files = await readdir(join(dir, 'jobs'));
+    expect(files.filter((f) => f.endsWith('.json'))).toHaveLength(200);
+    expect(files.filter((f) => f.endsWith('.log'))).toHaveLength(200);
+    // Reopened, the same 200.
+    expect((await JobManager.open(dir, new Redactor(), recorder().events)).list()).toHaveLength(200);
+  });
 });

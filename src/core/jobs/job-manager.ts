@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JobSummary, LogLine, type JobDetail, type JobState } from '../../shared/contract/jobs.ts';
 import { HearthError, type ErrorInfo } from '../../shared/errors.ts';
@@ -17,6 +17,11 @@ export interface StartJob<T> {
   kind: string;
   target: string;
   title: string;
+  /**
+   * The servers this job works on, by id. One operation per server at a time: while this job
+   * runs, starting another that names one of them is refused (CONFLICT, naming this job).
+   */
+  locks?: { id: string; name: string }[];
   run: (ctx: JobContext) => Promise<T>;
 }
 
@@ -43,6 +48,8 @@ export class JobManager {
   readonly #redactor: Redactor;
   readonly #events: JobEvents;
   readonly #running = new Map<string, Running>();
+  /** Server id → the running job that holds it. */
+  readonly #locks = new Map<string, JobSummary>();
   #history = new Map<string, JobSummary>();
 
   private constructor(dir: string, redactor: Redactor, events: JobEvents) {
@@ -70,6 +77,7 @@ export class JobManager {
 
   /** Starts a job and returns its id at once; the work goes on in the background. */
   start<T>(job: StartJob<T>): { id: string; result: Promise<T> } {
+    for (const server of job.locks ?? []) this.assertFree(server);
     const id = randomUUID();
     const controller = new AbortController();
     const summary: JobSummary = {
@@ -84,7 +92,9 @@ export class JobManager {
       endedAt: null,
       error: null,
     };
+    for (const server of job.locks ?? []) this.#locks.set(server.id, summary);
     this.#history.set(id, summary);
+    this.#prune();
     this.#persist(summary);
     this.#events.updated({ ...summary });
 
@@ -122,12 +132,25 @@ export class JobManager {
         throw HearthError.from(summary.error ?? info);
       } finally {
         this.#running.delete(id);
+        for (const server of job.locks ?? []) if (this.#locks.get(server.id) === summary) this.#locks.delete(server.id);
       }
     })();
     // The caller may never await the result; failures are already recorded in the job.
     result.catch(() => undefined);
     this.#running.set(id, { summary, controller, done: result.catch(() => undefined) });
     return { id, result };
+  }
+
+  /** Refuses (CONFLICT, in words) when a running job holds the server: for plain calls that change it. */
+  assertFree(server: { id: string; name: string }): void {
+    const holder = this.#locks.get(server.id);
+    if (holder) {
+      throw new HearthError(
+        'CONFLICT',
+        `Another operation is running on ${server.name}: “${holder.title}”.`,
+        'Wait for it to finish, or cancel it on the Jobs screen, then try again. One operation runs on a server at a time.',
+      );
+    }
   }
 
   cancel(id: string): boolean {
@@ -212,7 +235,8 @@ export class JobManager {
       }
     }
     loaded.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
-    this.#history = new Map(loaded.slice(0, MAX_HISTORY).map((job) => [job.id, job]));
+    this.#history = new Map(loaded.map((job) => [job.id, job]));
+    this.#prune();
     await this.#writes;
   }
 
@@ -235,6 +259,18 @@ export class JobManager {
       }
     }
     return lines;
+  }
+
+  /** Keeps the newest MAX_HISTORY finished jobs; older ones go from memory and from disk. */
+  #prune(): void {
+    if (this.#history.size <= MAX_HISTORY) return;
+    const oldestFirst = [...this.#history.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    for (const old of oldestFirst) {
+      if (this.#history.size <= MAX_HISTORY) break;
+      if (this.#running.has(old.id) || old.state === 'running') continue;
+      this.#history.delete(old.id);
+      this.#enqueue(() => Promise.all([rm(this.#summaryPath(old.id), { force: true }), rm(this.#logPath(old.id), { force: true })]));
+    }
   }
 
   #summaryPath(id: string): string {
