@@ -154,7 +154,7 @@ start() {
       mount --bind "$2" "$1/root/.npm"
       mkdir -p "$1/run/sshd"
       hostname "$3"
-      exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 chroot "$1" /usr/bin/systemctl init' \
+      exec env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 chroot "$1" /usr/bin/systemctl init' \
     hearth-test-server "$root" "$NPM_CACHE" "$name" \
     </dev/null >"$dir/console.log" 2>&1 &
   echo $! >"$dir/unshare.pid"
@@ -183,7 +183,11 @@ run_inside() {
   shift
   local pid
   pid="$(init_pid "$name")" || die "$name is not running"
-  nsenter --target "$pid" --pid --mount --uts chroot "$SERVERS/$name/root" "$@"
+  # The server's own environment, as root logs in there: nothing of the caller's (a test run
+  # from a fresh user's HOME would otherwise put root's files in that folder).
+  nsenter --target "$pid" --pid --mount --uts \
+    env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/sh PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+    chroot "$SERVERS/$name/root" "$@"
 }
 
 # A real server downloads better-sqlite3 prebuilt (prebuild-install, from GitHub); here that
