@@ -238,6 +238,26 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
     expect(unreachable.hint).toMatch(/465.*587.*2525/);
   }, 900_000);
 
+  it('refuses settings that would not stay one value on the server, in words naming the field; the server is untouched', async () => {
+    const files = 'stat -c %Y /pds/pds.env /etc/caddy/Caddyfile; ls /tmp | grep pwned; true';
+    const before = (await server.exec(files)).stdout;
+    const hostile: [string, Record<string, unknown>][] = [
+      ['hostname', { hostname: 'pds$(touch /tmp/pwned-host).hearth.test' }],
+      ['email', { tlsMode: 'acme', email: 'me{$HOME}@example.com' }],
+      ['emailFrom', { emailFrom: 'pds`touch /tmp/pwned-from`@hearth.test' }],
+      ['plcUrl', { plcUrl: 'https://plc.example.com/$(touch /tmp/pwned-plc)' }],
+      ['pdsVersion', { pdsVersion: '0.5.35;touch /tmp/pwned-version' }],
+      ['smtpUrl', { smtpUrl: 'smtp://u:p@127.0.0.1:25\nPDS_ADMIN_PASSWORD=x' }],
+    ];
+    for (const [field, values] of hostile) {
+      const refused = await failure('hosts.install', { ...installInput(), ...values });
+      expect(refused.code, field).toBe('VALIDATION');
+      expect(refused.message, field).toContain(field);
+    }
+    expect((await failure('hosts.testEmail', { serverId, to: "me'$(touch /tmp/pwned-to)@example.com" })).code).toBe('VALIDATION');
+    expect((await server.exec(files)).stdout).toBe(before);
+  });
+
   it('shows host health: CPU, memory, disk, services, certificate and response time', async () => {
     const health = await call('hosts.health', { serverId });
     expect(health.services).toEqual([

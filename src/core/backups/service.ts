@@ -23,7 +23,7 @@ import type { Redactor } from '../log/redact.ts';
 import { secretAccount, shareSecret, type SecretStore } from '../secrets/secret-store.ts';
 import type { HostRunner } from './host-runner.ts';
 import { explainS3Error, probeTarget } from './s3-probe.ts';
-import { shellQuote } from '../hosts/ssh/shell-quote.ts';
+import { shellSettingsFile } from '../hosts/ssh/shell-quote.ts';
 
 export const S3_SECRET = 'backup-s3-secret';
 export const RESTIC_PASSWORD = 'restic-password';
@@ -256,9 +256,7 @@ export class BackupService {
       HEARTH_KEEP_MONTHLY: String(schedule.keepMonthly),
     };
     if (!host.runner.local) Object.assign(values, await this.#secretEnv(host.serverId));
-    const text = `# Written by Hearth. Backup settings for ${host.name}.\n${Object.entries(values)
-      .map(([k, v]) => `${k}=${shellQuote(v)}`)
-      .join('\n')}\n`;
+    const text = shellSettingsFile(`Written by Hearth. Backup settings for ${host.name}.`, values);
     await host.runner.writeFile(host.envFile, text, 0o600);
   }
 

@@ -171,6 +171,8 @@ export class HostManager {
 
   /** The install job's body: preflight (nothing is touched when it fails), then every install step. */
   async install(serverId: string, request: InstallRequest, ctx: JobContext, options: { moving?: boolean } = {}): Promise<void> {
+    // Bad input is refused before anything changes: the SMTP address is kept in the keychain below.
+    assertWritableSettings({ hostname: request.hostname, plcUrl: request.plcUrl ?? 'https://plc.directory', crawlers: '', smtpUrl: request.smtpUrl, emailFrom: request.emailFrom, email: request.email });
     const server = this.#servers.get(serverId);
     const ssh = await this.session(serverId);
     if (ssh.endpoint.username !== 'root') {

@@ -7,12 +7,15 @@ import { httpsGet } from './https-probe.ts';
 import { parseEnvFile, resolvePdsSecrets } from './pds-secrets.ts';
 import type { ResolveAddresses } from './resolve.ts';
 import type { SshSession } from './ssh/index.ts';
-import { pdsEnvValue, pdsEnvValues, smtpUrlForEnv } from './pds-env.ts';
+import { assertCaddySettings, pdsEnvValue, pdsEnvValues, smtpUrlForEnv } from './pds-env.ts';
 import { shellQuote } from './ssh/shell-quote.ts';
 import { renderTemplate, type HostFiles } from './templates.ts';
 
 /** The @atproto/pds version a new install gets (pinned: upgrades are a deliberate step). */
 export const PDS_VERSION = '0.5.35';
+
+/** What a PDS version looks like (semver, as npm publishes @atproto/pds). */
+export const PDS_VERSION_PATTERN = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 
 export interface InstallPlan {
   serverId: string;
@@ -66,7 +69,10 @@ export async function installPds(
   deps: { secrets: SecretStore; resolve: ResolveAddresses; files: HostFiles; preflight?: () => Promise<void> },
   ctx: JobContext,
 ): Promise<InstallResult> {
-  const installer = (args: string, what: string) => ssh.run(`bash ${INSTALLER} ${args}`, { ctx, what });
+  // The version can come from the config file (a re-run, disaster recovery), not only the contract:
+  // it is checked here, and every installer argument is quoted as one word besides.
+  if (!PDS_VERSION_PATTERN.test(plan.pdsVersion)) throw new HearthError('VALIDATION', 'The PDS version to install is not a version number.', 'Pick a version like 0.5.35.');
+  const installer = (args: string[], what: string) => ssh.run(['bash', INSTALLER, ...args].map(shellQuote).join(' '), { ctx, what });
   let configChanged = false;
   let caCert: string | null = null;
   let healthVersion = '';
@@ -82,10 +88,10 @@ export async function installPds(
         await writeIfChanged(ssh, '/opt/hearth/share/pds-entry.mjs', await deps.files.read('pds-entry.mjs'), 0o644);
       },
     },
-    { title: 'Install system packages (Caddy, SQLite, build tools)', run: () => installer('packages', 'Installing system packages').then(() => {}) },
-    { title: 'Install Node 22', run: () => installer('runtime', 'Installing Node 22').then(() => {}) },
-    { title: `Install the PDS ${plan.pdsVersion}`, run: () => installer(`app ${plan.pdsVersion}`, `Installing the PDS ${plan.pdsVersion}`).then(() => {}) },
-    { title: 'Prepare the data directory /pds', run: () => installer('layout', 'Preparing /pds').then(() => {}) },
+    { title: 'Install system packages (Caddy, SQLite, build tools)', run: () => installer(['packages'], 'Installing system packages').then(() => {}) },
+    { title: 'Install Node 22', run: () => installer(['runtime'], 'Installing Node 22').then(() => {}) },
+    { title: `Install the PDS ${plan.pdsVersion}`, run: () => installer(['app', plan.pdsVersion], `Installing the PDS ${plan.pdsVersion}`).then(() => {}) },
+    { title: 'Prepare the data directory /pds', run: () => installer(['layout'], 'Preparing /pds').then(() => {}) },
     {
       title: 'Write the settings (pds.env, service, Caddy)',
       run: async () => {
@@ -123,12 +129,12 @@ export async function installPds(
       title: `Activate the PDS ${plan.pdsVersion}`,
       run: async () => {
         const before = (await ssh.exec('readlink /opt/hearth/pds', { quiet: true })).stdout.trim();
-        await installer(`activate ${plan.pdsVersion}`, 'Activating the PDS');
+        await installer(['activate', plan.pdsVersion], 'Activating the PDS');
         if (before !== `pds-${plan.pdsVersion}`) configChanged = true;
       },
     },
-    { title: 'Start the PDS and Caddy', run: () => installer(`services${configChanged ? ' restart' : ''}`, 'Starting the services').then(() => {}) },
-    { title: 'Wait for the PDS to answer', run: () => installer(`wait-health ${plan.pdsPort}`, 'Waiting for the PDS').then(() => {}) },
+    { title: 'Start the PDS and Caddy', run: () => installer(configChanged ? ['services', 'restart'] : ['services'], 'Starting the services').then(() => {}) },
+    { title: 'Wait for the PDS to answer', run: () => installer(['wait-health', String(plan.pdsPort)], 'Waiting for the PDS').then(() => {}) },
     {
       title: `Check HTTPS at ${url}`,
       run: async () => {
@@ -167,6 +173,7 @@ export function renderCaddyfile(template: string, plan: Pick<InstallPlan, 'serve
     // Caddy runs as its own user: it cannot (and must not) add its CA to the system's trust store.
     ...(plan.tlsMode === 'internal' ? ['skip_install_trust'] : []),
   ];
+  assertCaddySettings(plan);
   return renderTemplate(template, {
     GLOBAL_OPTIONS: global.map((line) => `\t${line}`).join('\n'),
     PDS_HOSTNAME: plan.hostname,

@@ -1,4 +1,4 @@
-import { SECRET_BEARING } from '../../shared/contract/hosts.ts';
+import { PDS_ENV_SAFE, SECRET_BEARING } from '../../shared/contract/hosts.ts';
 import { HearthError } from '../../shared/errors.ts';
 import { SECRET_ENV } from './pds-secrets.ts';
 
@@ -12,7 +12,16 @@ import { SECRET_ENV } from './pds-secrets.ts';
  * SMTP address keeps its user and password percent-encoded (nodemailer decodes them), which lets
  * any password through unchanged.
  */
-const SAFE_VALUE = /^[A-Za-z0-9._:/@%+=,-]*$/;
+const SAFE_VALUE = PDS_ENV_SAFE;
+
+/** A DNS name (what the contract's PdsHostname accepts): the Caddyfile site address and every handle's suffix. */
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/**
+ * An address in the Caddyfile's global `email` line: no whitespace, quotes, braces (Caddy expands
+ * `{$VAR}` and `{env.X}` placeholders), `#` or backslash, so it stays one token and means itself.
+ */
+const CADDY_EMAIL = /^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+$/;
 
 /** Names of pds.env variables whose values are secrets: only the names ever leave core. */
 export function isSecretVariable(name: string): boolean {
@@ -76,8 +85,23 @@ export function smtpUrlForEnv(input: string): string {
  * Checks, before anything on the server changes, the settings of an install that end up in
  * pds.env; the secrets are checked where they are written (they may come from the server itself).
  */
-export function assertWritableSettings(plan: { hostname: string; plcUrl: string; crawlers: string; smtpUrl?: string; emailFrom?: string }): void {
+export function assertWritableSettings(plan: { hostname: string; plcUrl: string; crawlers: string; smtpUrl?: string | undefined; emailFrom?: string | undefined; email?: string | undefined }): void {
+  assertCaddySettings(plan);
   pdsEnvValues({ PDS_HOSTNAME: plan.hostname, PDS_DID_PLC_URL: plan.plcUrl, PDS_CRAWLERS: plan.crawlers });
   if (plan.smtpUrl) smtpUrlForEnv(plan.smtpUrl);
   if (plan.emailFrom) pdsEnvValue('PDS_EMAIL_FROM_ADDRESS', plan.emailFrom);
+}
+
+/**
+ * Checks what the Caddyfile gets from the user: the hostname must be a DNS name and the ACME email
+ * one plain token. Install plans also come from the config file (disaster recovery), not only
+ * through the contract, so the renderer refuses rather than trusts.
+ */
+export function assertCaddySettings(plan: { hostname: string; email?: string | undefined }): void {
+  if (!HOSTNAME.test(plan.hostname)) {
+    throw new HearthError('VALIDATION', 'The PDS hostname is not a DNS name Hearth can write into the server settings.', 'A hostname looks like pds.example.com (lower-case letters, digits, dots and dashes).');
+  }
+  if (plan.email !== undefined && !CADDY_EMAIL.test(plan.email)) {
+    throw new HearthError('VALIDATION', "The certificate email address has characters that cannot be written into the server's Caddyfile.", "Use an address of letters, digits and . _ % + ' - only.");
+  }
 }

@@ -24,13 +24,31 @@ const PdsHostname = z
  */
 export const SECRET_BEARING = /SECRET|PASSWORD|PRIVATE_KEY|TOKEN|SMTP_URL|ACCESS_KEY/;
 
+/**
+ * The characters a pds.env value may hold: systemd (`EnvironmentFile=`), docker compose (`env_file`)
+ * and a shell that sources the file (the official pdsadmin) all read such a value unquoted as the
+ * same one value, and none of them runs or expands anything in it (see core/hosts/pds-env.ts).
+ */
+export const PDS_ENV_SAFE = /^[A-Za-z0-9._:/@%+=,-]*$/;
+
+/** A name shown in Hearth (a server's): one line, no control characters (it reaches comments in server files). */
+export const DisplayName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[^\p{Cc}\p{Zl}\p{Zp}]*$/u, 'a name is one line of text, without control characters');
+
+/** An address written into pds.env (the sender of the PDS's mail). */
+const PdsEnvEmail = z.email().regex(PDS_ENV_SAFE, "use letters, digits and . _ % + - only (it is written into the server's pds.env)");
+
 const Port = z.number().int().min(1).max(65535);
 
 /** How a new PDS is served: TLS and ports (what hosts.install and disaster recovery both ask). */
 export const WebSettings = {
   tlsMode: TlsMode.default('acme'),
   /** For certificate expiry mail from Let's Encrypt (ACME). */
-  email: z.email().optional(),
+  email: z.email().regex(/^[A-Za-z0-9._%+'@-]+$/, "use letters, digits and . _ % + ' - only (it is written into the server's Caddyfile)").optional(),
   /** Non-standard ports (a LAN box, tests); a public server uses 443 and 80. */
   httpsPort: Port.default(443),
   httpPort: Port.default(80),
@@ -81,7 +99,7 @@ export type HostHealth = z.infer<typeof HostHealth>;
 
 export const hostsCalls = {
   /** Makes Hearth's key for a new server (private half in the keychain) and says how to install it. */
-  'hosts.createKey': call(z.object({ name: z.string().trim().min(1).max(100) }).strict(), HostKeyPair),
+  'hosts.createKey': call(z.object({ name: DisplayName }).strict(), HostKeyPair),
   /**
    * Connects for the first time: pins the host key, and with a password (used once, never stored)
    * installs Hearth's key first. Adds the server to Hearth.
@@ -90,7 +108,7 @@ export const hostsCalls = {
     z
       .object({
         serverId: ServerId,
-        name: z.string().trim().min(1).max(100).optional(),
+        name: DisplayName.optional(),
         host: HostAddress,
         port: Port.default(22),
         username: z.string().trim().regex(/^[a-z_][a-z0-9_.-]{0,31}$/, 'not a user name').default('root'),
@@ -112,7 +130,7 @@ export const hostsCalls = {
         hostname: PdsHostname,
         ...WebSettings,
         /** The PLC directory; default https://plc.directory. */
-        plcUrl: z.url().optional(),
+        plcUrl: z.url({ protocol: /^https?$/ }).regex(PDS_ENV_SAFE, "a PLC address has letters, digits and . _ : / @ % + = , - only (it is written into the server's pds.env)").optional(),
         /**
          * Outgoing mail for sign-up and password-reset messages, e.g. smtps://user:pass@smtp.example.com:465
          * (587 or 2525 if 465 is blocked; most providers block 25). Holds a password: kept in the keychain.
@@ -120,7 +138,7 @@ export const hostsCalls = {
         // The password may hold anything but a line break (spaces, quotes, $ and ; included): core
         // percent-encodes it before it reaches pds.env (see core/hosts/pds-env.ts).
         smtpUrl: z.string().regex(/^smtps?:\/\/[^\r\n\0]+$/, 'a mail server address looks like smtps://user:password@smtp.example.com:465').optional(),
-        emailFrom: z.email().optional(),
+        emailFrom: PdsEnvEmail.optional(),
         /** The @atproto/pds version; default: the one this Hearth pins (a re-run keeps the installed one). */
         pdsVersion: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/).optional(),
       })
