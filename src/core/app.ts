@@ -19,7 +19,7 @@ import { JobManager } from './jobs/index.ts';
 import { Redactor } from './log/redact.ts';
 import { createDispatcher, type Handlers } from './rpc/dispatch.ts';
 import { sandboxHandlers } from './sandbox/handlers.ts';
-import { Sandbox } from './sandbox/index.ts';
+import { Sandbox, type ChildSpawner } from './sandbox/index.ts';
 import { KeyringSecretStore } from './secrets/index.ts';
 import { backupStatusReader } from './health/backup-status.ts';
 import { healthHandlers } from './health/handlers.ts';
@@ -46,7 +46,7 @@ export interface AppOptions {
    * How the sandbox starts its children: Electron passes its own binary (run as Node) and the
    * bundled child entries; elsewhere the defaults (this Node, the .ts sources) apply.
    */
-  childNode?: { path: string; env?: NodeJS.ProcessEnv; scripts?: { plc: string; pds: string } };
+  childNode?: { path: string; env?: NodeJS.ProcessEnv; scripts?: { plc: string; pds: string }; spawn?: ChildSpawner };
   onInternalError?: (err: unknown) => void;
   /** Tests substitute the Pulumi engine and the DigitalOcean endpoints here. */
   cloud?: Pick<CloudServiceOptions, 'automation' | 'simulated' | 'apiUrl' | 'publicIpUrl' | 'resolve4' | 'dropletSshPort'>;
@@ -86,6 +86,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
       nodePath: options.childNode.path,
       childEnv: { ...process.env, ...options.childNode.env },
       ...(options.childNode.scripts && { childScripts: options.childNode.scripts }),
+      ...(options.childNode.spawn && { spawnChild: options.childNode.spawn }),
     }),
   });
 

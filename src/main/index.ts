@@ -1,4 +1,4 @@
-import { app, type BrowserWindow } from 'electron';
+import { app, session, type BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { createApp, type HearthApp } from '../core/app.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
@@ -7,6 +7,8 @@ import { electronNotifier } from './desktop-notifier.ts';
 import { desktopNotifications } from './notifications.ts';
 import { createTray } from './tray.ts';
 import { desktopPaths } from './desktop-paths.ts';
+import { denyWebPermissions } from './permissions.ts';
+import { utilityChildSpawner } from './utility-child.ts';
 import { createMainWindow, isAppUrl } from './window.ts';
 
 // The Electron host: windows, tray and IPC only. Everything Hearth does lives in src/core.
@@ -33,6 +35,7 @@ if (!app.requestSingleInstanceLock()) {
   app.on('second-instance', show);
 
   app.whenReady().then(async () => {
+    denyWebPermissions(session.defaultSession);
     serveRenderer(paths.rendererDir);
     hearth = await createApp({
       dataDir: app.getPath('userData'),
@@ -40,11 +43,11 @@ if (!app.requestSingleInstanceLock()) {
       version: app.getVersion(),
       hostFilesDir: paths.hostFilesDir,
       downloadsDir: app.getPath('downloads'),
-      // The sandbox's PLC and PDS run as Node children of Electron's own binary, from the
-      // entries electron-vite builds beside this file.
+      // The sandbox's PLC and PDS run as Electron utility processes (the packaged app's RunAsNode
+      // fuse is off), from the entries electron-vite builds beside this file.
       childNode: {
         path: process.execPath,
-        env: { ELECTRON_RUN_AS_NODE: '1' },
+        spawn: utilityChildSpawner,
         scripts: { plc: join(import.meta.dirname, 'sandbox-plc.js'), pds: join(import.meta.dirname, 'sandbox-pds.js') },
       },
       onInternalError: (err) => console.error('[hearth] internal error:', err),

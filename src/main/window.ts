@@ -27,19 +27,23 @@ export function createMainWindow(preloadDir: string): BrowserWindow {
     show: false,
     title: 'Hearth',
     webPreferences: {
-      preload: join(preloadDir, 'index.cjs'),
+      // The preload only exposes window.hearth (the contract's calls, each validated in main) through contextBridge.
+      preload: join(preloadDir, 'index.cjs'), /* eng-disable PRELOAD_JS_CHECK */
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
       webSecurity: true,
       spellcheck: false,
+      // A middle click must not open a link in a new window.
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   win.once('ready-to-show', () => win.show());
 
   // New windows are never opened by the renderer; web links go to the user's browser instead.
   win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    // Only web links reach the browser: no file:, smb: or custom-scheme URL is handed to the OS.
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url); /* eng-disable OPEN_EXTERNAL_JS_CHECK */
     return { action: 'deny' };
   });
   win.webContents.on('will-navigate', (event, url) => {

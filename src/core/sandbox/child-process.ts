@@ -2,7 +2,8 @@
  * The panel's handle on one sandbox child process: spawn it with an IPC channel, send its config,
  * wait for "ready", stop it gracefully (or kill it), and learn when it dies.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { isChildReport, type ChildConfig, type ChildReport } from './protocol.ts';
 import type { RotatingLogFile } from './log-file.ts';
 
@@ -27,6 +28,27 @@ export class ChildStartError extends Error {
   }
 }
 
+/** What the panel needs of a running child: a Node ChildProcess, or a host's own kind of process. */
+export interface ChildHandle {
+  readonly pid?: number | undefined;
+  readonly connected: boolean;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  send(message: ChildConfig | { type: 'shutdown' }): unknown;
+  kill(signal?: NodeJS.Signals): unknown;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  once(event: 'error', listener: (err: Error) => void): unknown;
+  once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
+}
+
+/**
+ * Starts a child's entry script with an IPC channel. The default runs it under a Node binary; the
+ * packaged desktop app has no Node to run (its RunAsNode fuse is off) and passes one that starts
+ * an Electron utility process instead.
+ */
+export type ChildSpawner = (script: string, options: { cwd: string; env: NodeJS.ProcessEnv }) => ChildHandle;
+
 export interface SpawnOptions {
   name: ChildName;
   script: string;
@@ -34,12 +56,13 @@ export interface SpawnOptions {
   env: NodeJS.ProcessEnv;
   cwd: string;
   log: RotatingLogFile;
+  spawn?: ChildSpawner;
 }
 
 export class SandboxChild {
   readonly name: ChildName;
   readonly exited: Promise<ChildExit>;
-  readonly #process: ChildProcess;
+  readonly #process: ChildHandle;
   readonly #log: RotatingLogFile;
   #exit: ChildExit | null = null;
   #spawnError: Error | null = null;
@@ -49,15 +72,17 @@ export class SandboxChild {
   constructor(options: SpawnOptions) {
     this.name = options.name;
     this.#log = options.log;
-    this.#process = spawn(options.nodePath, [options.script], {
-      cwd: options.cwd,
-      env: options.env,
-      // stdin closed; stdout/stderr to the log; fd 3 is the IPC channel that carries config and
-      // secrets. Not detached: it stays in the panel's process group.
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
-      windowsHide: true,
-    });
+    this.#process = options.spawn
+      ? options.spawn(options.script, { cwd: options.cwd, env: options.env })
+      : spawn(options.nodePath, [options.script], {
+          cwd: options.cwd,
+          env: options.env,
+          // stdin closed; stdout/stderr to the log; fd 3 is the IPC channel that carries config and
+          // secrets. Not detached: it stays in the panel's process group.
+          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+          serialization: 'json',
+          windowsHide: true,
+        });
     const proc = this.#process;
     if (proc.stdout) options.log.follow(proc.stdout);
     if (proc.stderr) options.log.follow(proc.stderr);

@@ -15,7 +15,34 @@ export interface RunningChild {
 /** Longest a shutdown may take before the child exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
+/** Electron's end of a utility process's channel (process.parentPort), as far as a child uses it. */
+interface ParentPort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (event: { data: unknown }) => void): unknown;
+}
+
+/**
+ * Started by the packaged desktop app as an Electron utility process (no RunAsNode there), the
+ * channel to the panel is process.parentPort rather than Node's IPC: give it the process.send /
+ * 'message' shape the rest of this file speaks. A utility process ends with the app, so it needs
+ * no 'disconnect'.
+ */
+function adoptParentPort(): void {
+  const port = (process as { parentPort?: ParentPort }).parentPort;
+  if (!port || process.send) return;
+  process.send = ((message: unknown, ...rest: unknown[]) => {
+    port.postMessage(message);
+    const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+    callback?.();
+    return true;
+  }) as unknown as typeof process.send;
+  Object.defineProperty(process, 'connected', { value: true, configurable: true });
+  const emit = process.emit.bind(process) as (event: string, ...args: unknown[]) => boolean;
+  port.on('message', ({ data }) => emit('message', data));
+}
+
 export function runChild<C>(name: string, boot: (config: C) => Promise<RunningChild>): void {
+  adoptParentPort();
   if (!process.send) {
     console.error(`${name}: this program is started by Hearth and talks to it over IPC; it cannot run on its own.`);
     process.exit(2);

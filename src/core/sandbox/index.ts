@@ -4,4 +4,5 @@
  */
 export { Sandbox, type SandboxOptions, type SandboxTimeouts, type SandboxUrls } from './sandbox.ts';
 export { SANDBOX_SERVER_ID } from './secrets.ts';
+export type { ChildHandle, ChildSpawner } from './child-process.ts';
 export { sandboxPaths, type SandboxPaths } from './config.ts';

@@ -13,7 +13,7 @@ import type { SandboxState, SandboxStatus } from '../../shared/contract/sandbox.
 import { throwIfCancelled, type JobContext } from '../jobs/job-context.ts';
 import type { Redactor } from '../log/redact.ts';
 import { PDS_SECRET_NAMES, secretAccount, type SecretStore } from '../secrets/secret-store.ts';
-import { ChildStartError, SandboxChild, type ChildName } from './child-process.ts';
+import { ChildStartError, SandboxChild, type ChildName, type ChildSpawner } from './child-process.ts';
 import {
   pdsUrlFor,
   plcUrlFor,
@@ -38,6 +38,8 @@ export interface SandboxOptions {
   nodePath?: string;
   /** Base environment for the children; default process.env. Never carries secrets. */
   childEnv?: NodeJS.ProcessEnv;
+  /** How children start; default `nodePath` with a Node IPC channel (see ChildSpawner). */
+  spawnChild?: ChildSpawner;
   /** Entry scripts of the children; default the plc-child.ts / pds-child.ts beside this file. */
   childScripts?: { plc: string; pds: string };
   /** Overrides for slow machines and tests. */
@@ -278,6 +280,7 @@ export class Sandbox {
       env,
       cwd: this.paths.root,
       log,
+      ...(this.#opts.spawnChild && { spawn: this.#opts.spawnChild }),
     });
     this.#children[name] = child;
     this.#exitHook(true);

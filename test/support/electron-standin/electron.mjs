@@ -57,4 +57,12 @@ export const ipcMain = {
   },
   removeHandler: () => undefined,
 };
-export default { app, BrowserWindow, protocol, net, shell, nativeImage, Menu, Tray, Notification, ipcMain };
+// The window's session (web permissions are all refused there) and utility processes (how the
+// sandbox's children start): the bundle imports them; the desktop-bundle test starts no sandbox.
+export const session = { defaultSession: { setPermissionRequestHandler: () => undefined, setPermissionCheckHandler: () => undefined } };
+export const utilityProcess = {
+  fork: () => {
+    throw new Error('the electron stand-in cannot start utility processes');
+  },
+};
+export default { app, BrowserWindow, protocol, net, shell, nativeImage, Menu, Tray, Notification, ipcMain, session, utilityProcess };
