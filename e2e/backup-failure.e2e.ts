@@ -65,7 +65,7 @@ const shownNotifications = () => page.evaluate(() => (window as unknown as { sho
 describe('a failed backup in browser mode', () => {
   it('after a good backup, Servers shows when it was', async () => {
     await startSandboxFromFirstRun(page, hearth.openUrl);
-    const configured = await invokeInPage(page, 'backups.configure', {
+    const configured = await invokeInPage<{ jobId: string }>(page, 'backups.configure', {
       serverId: 'sandbox',
       endpoint: s3.endpoint,
       region: s3.region,
@@ -76,6 +76,10 @@ describe('a failed backup in browser mode', () => {
       secretAccessKey: s3.secretAccessKey,
     });
     expect(configured.ok).toBe(true);
+    // Setup is a job: wait for it to end before backing up (one operation per server at a time).
+    await expect
+      .poll(async () => (await invokeInPage<{ state: string }>(page, 'jobs.get', { id: configured.result.jobId })).result.state, { timeout: 120_000, interval: 500 })
+      .toBe('succeeded');
     await backUpNow('done');
     await nav('Servers');
     await expect.poll(() => main().getByText(/^Last backup: \d/).isVisible(), { timeout: 30_000 }).toBe(true);

@@ -63,6 +63,8 @@ describe('backups in browser mode on the sandbox', () => {
     await expect.poll(() => main().getByRole('status').filter({ hasText: 'Connection works' }).isVisible(), { timeout: 20_000 }).toBe(true);
     await page.screenshot({ path: `${shots}/backups-target.png`, });
     await main().getByRole('button', { name: 'Save target' }).click();
+    // Setup is a job the form follows (restic is installed and the repository created), then says it is saved.
+    await expect.poll(() => main().getByRole('status').filter({ hasText: 'Saved. The secret key and the repository password' }).isVisible(), { timeout: 120_000, interval: 250 }).toBe(true);
     await expect.poll(() => main().getByRole('button', { name: 'Back up now' }).isVisible(), { timeout: 60_000 }).toBe(true);
     // The secret went to the keychain, not back to the page.
     expect(await main().getByLabel('Secret key').inputValue()).toBe('');

@@ -16,7 +16,7 @@ const CHECK_EVERY_MS = 300;
 let s3: S3Fixture;
 let sandbox: SandboxApp;
 const notices: AppNotification[] = [];
-const { call, settled } = contractCalls(() => sandbox.app);
+const { call, settled, failure } = contractCalls(() => sandbox.app);
 
 const backup = async () => settled((await call('backups.backupNow', { serverId: 'sandbox' })).jobId, 180_000);
 const health = async (): Promise<ServerHealth> => call('servers.health', { serverId: 'sandbox' });
@@ -42,7 +42,7 @@ describe('a failed backup in health and notifications (sandbox, restic, local S3
   });
 
   it('after a good backup, health shows when it was and nothing is notified', async () => {
-    await call('backups.configure', {
+    const { jobId: setupJobId } = await call('backups.configure', {
       serverId: 'sandbox',
       endpoint: s3.endpoint,
       region: s3.region,
@@ -52,6 +52,11 @@ describe('a failed backup in health and notifications (sandbox, restic, local S3
       accessKeyId: s3.accessKeyId,
       secretAccessKey: s3.secretAccessKey,
     });
+    // Setup is a job that holds the server: a backup asked for meanwhile is refused, naming it.
+    const busy = await failure('backups.backupNow', { serverId: 'sandbox' });
+    expect(busy.code).toBe('CONFLICT');
+    expect(busy.message).toBe('Another operation is running on This computer (sandbox): “Set up backups”.');
+    expect((await settled(setupJobId, 180_000)).state).toBe('succeeded');
     const job = await backup();
     expect(job.state).toBe('succeeded');
     const { backup: status, status: pds } = await health();

@@ -5,7 +5,10 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -95,5 +98,69 @@ describe('hearth-restore.sh', () => {
     const { stdout } = await exec('sqlite3', [join(data, 'actors', 'ab', 'did:plc:abc', 'store.sqlite'), 'SELECT cid, rev FROM repo_root; SELECT count(*) FROM record;']);
     expect(stdout.trim().split('\n')).toEqual(['bafyold|rev1', '1']);
     expect(await readFile(join(data, 'pds.env'), 'utf8')).toContain('example.test');
+  });
+
+  it('a backup started during a restore is refused, from the first step to the restart; the restored data and the next backup are intact', async () => {
+    const store = join(data, 'actors', 'ab', 'did:plc:abc', 'store.sqlite');
+    const heads = async () => (await exec('sqlite3', [store, 'SELECT cid, rev FROM repo_root; SELECT count(*) FROM record;'])).stdout.trim().split('\n');
+    const backup = () =>
+      script('hearth-backup.sh', ['--kind', 'manual']).then(
+        ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+        (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+      );
+    const snapshot = (await script('hearth-backup-restic.sh', ['snapshots', '--json', '--tag', 'kind=manual'])).stdout.match(/"short_id":"([0-9a-f]+)"/)?.[1] ?? '';
+    await sql(store, "UPDATE repo_root SET cid='bafylatest', rev='rev9'; INSERT INTO record VALUES ('at://c');");
+
+    // Between Hearth's steps (the PDS is stopped and started by Hearth in between).
+    await script('hearth-restore.sh', ['prepare', snapshot]);
+    const between = await backup();
+    expect(between.code).toBe(6);
+    expect(between.stderr).toMatch(/hearth: a restore is running on this server or did not finish \(it stopped at: prepared\)/);
+    await script('hearth-restore.sh', ['rollback']);
+    expect(await heads()).toEqual(['bafylatest|rev9', '2']);
+
+    // A prepare that fails changed nothing and leaves no marker: backups go on.
+    await expect(script('hearth-restore.sh', ['prepare', 'ffffffff'])).rejects.toThrow(/not found/);
+    expect(existsSync(join(root, 'state', 'restore-state'))).toBe(false);
+
+    // A whole run, held while the PDS is stopped: the backup is refused at once, not queued.
+    const health: Server = createServer((_req, res) => res.end('{"version":"0.4.0"}'));
+    await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
+    const pidFile = join(root, 'pds.pid');
+    try {
+      const running = exec(join(HOST_SCRIPTS_DIR, 'hearth-restore.sh'), ['run', snapshot], {
+        env: {
+          ...env,
+          HEARTH_PDS_STOP_CMD: `touch '${root}/stopped'; while [ ! -e '${root}/go' ]; do sleep 0.1; done`,
+          // A PDS that keeps running after the restore: it must not keep the lock with it.
+          HEARTH_PDS_START_CMD: `sleep 120 >/dev/null 2>&1 & echo $! >'${pidFile}'`,
+          HEARTH_PDS_HEALTH_URL: `http://127.0.0.1:${(health.address() as AddressInfo).port}/xrpc/_health`,
+        },
+      });
+      for (let i = 0; i < 600 && !existsSync(join(root, 'stopped')); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      const started = Date.now();
+      const during = await backup();
+      expect(during.code).toBe(6);
+      expect(during.stderr).toContain('no backup until it completes or is rolled back');
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await writeFile(join(root, 'go'), '');
+      expect((await running).stdout).toMatch(/^result \{"ok":true\}$/m);
+    } finally {
+      await new Promise((resolve) => health.close(resolve));
+    }
+    expect(await heads()).toEqual(['bafyold|rev1', '1']);
+    expect(existsSync(join(root, 'state', 'restore-state'))).toBe(false);
+
+    // The next backup runs (the lock is free although the "PDS" still runs) and holds the restored data.
+    const next = await script('hearth-backup.sh', ['--kind', 'manual']).then(({ stdout }) => stdout);
+    try {
+      process.kill(Number(await readFile(pidFile, 'utf8')));
+    } catch {
+      // already gone
+    }
+    const id = next.match(/"snapshotId":"([0-9a-f]+)"/)?.[1] ?? '';
+    expect(id).not.toBe('');
+    const manifest = await script('hearth-backup-restic.sh', ['dump', id, `${join(root, 'state', 'staging')}/manifest.tsv`]);
+    expect(manifest.stdout).toMatch(/^did:plc:abc\tbafyold\trev1\t1$/m);
   });
 });

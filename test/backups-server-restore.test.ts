@@ -91,7 +91,8 @@ describe.skipIf(unavailable)('backup and restore of a PDS Hearth installed on a 
   }, 1_200_000);
 
   it('backs up through the contract, then restores an older snapshot: heads as in the snapshot, old passwords log in', async () => {
-    await call('backups.configure', { serverId, endpoint: s3.endpoint, region: s3.region, bucket: 'hearth-backups', prefix: serverId, pathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+    const setup = await finished((await call('backups.configure', { serverId, endpoint: s3.endpoint, region: s3.region, bucket: 'hearth-backups', prefix: serverId, pathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey })).jobId);
+    expect(setup.error).toBeNull();
     const backup = await finished((await call('backups.backupNow', { serverId })).jobId);
     expect(backup.error).toBeNull();
     const snapshot = (await call('backups.snapshots', { serverId }))[0]!;

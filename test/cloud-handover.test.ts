@@ -159,7 +159,8 @@ describe.skipIf(unavailable)('DigitalOcean wizard hand-over to the SSH install (
       await agent.post({ text: `on the first droplet ${i}` });
       users.push({ handle: created.handle, password, did: created.did });
     }
-    await call('backups.configure', { serverId: SERVER_ID, endpoint: s3.endpoint, region: s3.region, bucket: 'hearth-backups', prefix: 'handover', pathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+    const setup = await settle((await call('backups.configure', { serverId: SERVER_ID, endpoint: s3.endpoint, region: s3.region, bucket: 'hearth-backups', prefix: 'handover', pathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey })).jobId);
+    expect(setup.state, JSON.stringify(setup.error)).toBe('succeeded');
     expect((await call('cloud.destroyCheck', { serverId: SERVER_ID })).backupWarning).toMatch(/never been backed up/);
     const backup = await settle((await call('backups.backupNow', { serverId: SERVER_ID })).jobId);
     expect(backup.state, JSON.stringify(backup.error)).toBe('succeeded');

@@ -62,13 +62,35 @@ load_settings() {
   chmod 700 "$HEARTH_STATE_DIR"
 }
 
-# One backup/restore/verify at a time (the timer and "Back up now" may meet).
+# One backup/restore/verify at a time (the timer and "Back up now" may meet): one lock file,
+# $HEARTH_STATE_DIR/lock, held with flock for the whole of each run. A restore holds it from its
+# first step to the PDS's restart; its children (the PDS started by `run`) must not inherit fd 9.
 take_lock() {
   # A restore runs the backup script for its safety snapshot while holding the lock.
   if [ "${HEARTH_LOCK_HELD:-}" = 1 ]; then return 0; fi
   exec 9>"$HEARTH_STATE_DIR/lock"
   flock -w "${HEARTH_LOCK_WAIT:-600}" 9 || die "another backup, restore or verify is still running"
   export HEARTH_LOCK_HELD=1
+}
+
+# The marker a restore leaves from its first step until it completes or is rolled back
+# (hearth-restore.sh writes "preparing", "prepared", "swapping", "swapped" into it). Hearth drives
+# a restore as several script runs with the PDS stopped and started in between, so the flock
+# alone does not cover the gaps: the marker does.
+restore_marker() {
+  echo "$HEARTH_STATE_DIR/restore-state"
+}
+
+# A backup refuses while a restore runs or is unfinished: it would snapshot half-swapped data
+# (and its staging would mix the old data with the new). Exit code 6: "busy".
+refuse_during_restore() {
+  # The restore's own safety snapshot, taken while it holds the lock.
+  if [ "${HEARTH_LOCK_HELD:-}" = 1 ]; then return 0; fi
+  local state
+  state="$(cat "$(restore_marker)" 2>/dev/null || true)"
+  [ -n "$state" ] || return 0
+  echo "hearth: a restore is running on this server or did not finish (it stopped at: $state); no backup until it completes or is rolled back (Hearth rolls it back when you restore again; on the server: hearth-restore.sh rollback)" >&2
+  exit 6
 }
 
 restic_() {

@@ -10,7 +10,8 @@
 # The staging dir is kept between runs and only what changed is staged again (see stage_pds), so
 # restic reads and uploads only that. Retention runs once a week (see HEARTH_PRUNE_EVERY_DAYS).
 # Prints "progress <0..1> <step>" lines and, last, "result <json>". Writes $HEARTH_STATE_DIR/status.json.
-# Exit codes: 0 ok, 3 store unreachable, 4 wrong keys/bucket/password, 5 repository damaged, 1 other.
+# Exit codes: 0 ok, 3 store unreachable, 4 wrong keys/bucket/password, 5 repository damaged,
+# 6 refused: a restore is running or unfinished (see refuse_during_restore), 1 other.
 set -euo pipefail
 # shellcheck source=resources/host/hearth-backup-lib.sh
 . "$(dirname "$(readlink -f "$0")")/hearth-backup-lib.sh"
@@ -30,7 +31,11 @@ done
 case "$kind" in scheduled | manual | pre-restore) ;; *) die "unknown kind $kind" ;; esac
 
 load_settings
+# Before waiting for the lock (a restore may hold it for a long time) and again once it is ours
+# (a restore may have started while we waited).
+refuse_during_restore
 take_lock
+refuse_during_restore
 
 started_at="$(now_iso)"
 started_s="$(date +%s)"

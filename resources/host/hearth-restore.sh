@@ -14,6 +14,11 @@
 # Only what a backup holds is swapped (the *.sqlite files, actors/, blobs); pds.env and anything
 # else in the data dir stay as they are. Swaps are renames on one file system: rolling back gives
 # back the very same files. Prints "progress …" lines and, last, "result <json>".
+#
+# One operation at a time: prepare, swap, rollback and finish (and all of run) hold the lock file
+# (see take_lock), and from prepare's first step until finish or rollback the state file
+# ($HEARTH_STATE_DIR/restore-state) marks the restore as unfinished, so a backup (timer or
+# "Back up now") refuses in between, while Hearth stops and starts the PDS.
 set -euo pipefail
 # shellcheck source=resources/host/hearth-backup-lib.sh
 . "$(dirname "$(readlink -f "$0")")/hearth-backup-lib.sh"
@@ -25,7 +30,7 @@ load_settings
 WORK_DIR="$PDS_DATA_DIR.hearth-restore"
 BEFORE_DIR="$PDS_DATA_DIR.hearth-before-restore"
 NEW_DIR="$WORK_DIR/new"
-STATE_FILE="$HEARTH_STATE_DIR/restore-state"
+STATE_FILE="$(restore_marker)"
 blobs_inside=0
 case "$PDS_BLOBS_DIR/" in "$PDS_DATA_DIR"/*) blobs_inside=1 ;; esac
 blobs_rel="${PDS_BLOBS_DIR#"$PDS_DATA_DIR"/}"
@@ -50,9 +55,22 @@ move_item() {
   mv "$1/$3" "$2/$3"
 }
 
+# A prepare that fails (or is cancelled) changed nothing of the live data: it takes its marker
+# away, so backups go on. One killed outright leaves "preparing", which a rollback clears.
+prepare_failed() {
+  local code=$?
+  if [ "$code" != 0 ] && [ "$(cat "$STATE_FILE" 2>/dev/null)" = preparing ]; then
+    rm -rf "$WORK_DIR"
+    rm -f "$STATE_FILE"
+  fi
+}
+
 prepare() {
   [ -n "$snapshot" ] || die "which snapshot? (hearth-restore.sh prepare SNAPSHOT)"
   if [ -e "$BEFORE_DIR" ]; then die "an earlier restore did not finish: run 'hearth-restore.sh rollback' (or 'finish') first"; fi
+  # First, before anything else: from here on a backup refuses (refuse_during_restore).
+  echo preparing >"$STATE_FILE"
+  trap prepare_failed EXIT
   rm -rf "$WORK_DIR"
   mkdir -p "$WORK_DIR"
   clear_stale_locks
@@ -80,6 +98,7 @@ prepare() {
   [ -n "$safety" ] || die "the safety snapshot failed; nothing was changed"
   echo "$safety" >"$WORK_DIR/safety-snapshot"
   echo prepared >"$STATE_FILE"
+  trap - EXIT
   printf 'result {"ok":true,"safetySnapshotId":"%s","accounts":%s}\n' "$safety" "$(cat "$WORK_DIR/expected-accounts")"
 }
 
@@ -184,7 +203,8 @@ run() {
   swap || problem="the restored files could not be put in place"
   if [ -z "$problem" ]; then
     progress 0.7 "Starting the PDS"
-    bash -c "$start_cmd" || problem="the PDS did not start"
+    # fd 9 is the lock: a PDS started from here must not hold it for as long as it runs.
+    bash -c "$start_cmd" 9>&- || problem="the PDS did not start"
   fi
   if [ -z "$problem" ]; then wait_healthy || problem="the PDS did not become healthy"; fi
   if [ -z "$problem" ]; then (check) || problem="the restored data does not match the snapshot"; fi
@@ -194,7 +214,7 @@ run() {
     safety="$(cat "$WORK_DIR/safety-snapshot" 2>/dev/null || echo kept)"
     bash -c "$stop_cmd" || true
     rollback
-    bash -c "$start_cmd" || true
+    bash -c "$start_cmd" 9>&- || true
     die "restore failed: $problem. The server was rolled back to its data from before the restore (safety snapshot $safety)."
   fi
   finish >/dev/null
@@ -203,10 +223,10 @@ run() {
 }
 
 case "$command" in
-  run | prepare)
+  run | prepare | swap | rollback | finish)
     take_lock
     "$command"
     ;;
-  swap | rollback | finish | check | heads) "$command" ;;
+  check | heads) "$command" ;;
   *) die "usage: hearth-restore.sh run|prepare SNAPSHOT, or swap|check|rollback|finish" ;;
 esac

@@ -35,13 +35,15 @@ export function backupsHandlers(services: Services): ServiceHandlers<'backups'> 
   return {
     'backups.get': async ({ serverId }) => service.overview(await hostFor(serverId)),
 
+    // Setup installs restic on the server and creates the repository: minutes on a fresh server,
+    // longer than a window waits for a call. A job, so it has progress, a log and cancel.
     'backups.configure': async ({ serverId, secretAccessKey, schedule, ...target }) => {
-      services.jobs.assertFree({ id: serverId, name: services.servers.get(serverId).name });
-      const host = await hostFor(serverId);
       const stored = await service.stored(serverId);
-      await service.configure(host, target, secretAccessKey, schedule ?? stored?.schedule ?? DEFAULT_SCHEDULE);
-      services.bus.emit('backups.changed', { serverId });
-      return service.overview(host);
+      return job(serverId, 'backups.configure', 'Set up backups', async (ctx, host) => {
+        ctx.progress(0.02, 'Checking the backup store');
+        await service.configure(host, target, secretAccessKey, schedule ?? stored?.schedule ?? DEFAULT_SCHEDULE, ctx);
+        ctx.log('Backups are set up: the secret key and the repository password are in the keychain, the repository is ready.');
+      });
     },
 
     'backups.testConnection': async ({ serverId, secretAccessKey, ...target }) => {

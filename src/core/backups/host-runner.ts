@@ -18,8 +18,10 @@ export interface RunOptions {
   stdin?: string;
   ctx?: JobContext;
   signal?: AbortSignal;
-  /** Called with each stdout line as it arrives (progress lines). */
+  /** Called with each stdout line as it arrives (progress lines), while the command still runs. */
   onLine?: (line: string) => void;
+  /** Called with each stderr line as it arrives. */
+  onStderrLine?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -70,9 +72,9 @@ export class LocalRunner implements HostRunner {
         detached: true,
       });
       const out = lineSplitter(options.onLine);
-      let stderr = '';
+      const err = lineSplitter(options.onStderrLine);
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => out.push(chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => err.push(chunk));
       const onAbort = () => {
         try {
           if (child.pid) process.kill(-child.pid, 'SIGTERM');
@@ -88,7 +90,7 @@ export class LocalRunner implements HostRunner {
       child.once('close', (code) => {
         signal?.removeEventListener('abort', onAbort);
         if (signal?.aborted) return reject(abortError());
-        resolve({ code: code ?? -1, stdout: out.end(), stderr });
+        resolve({ code: code ?? -1, stdout: out.end(), stderr: err.end() });
       });
       child.stdin.end(options.stdin ?? '');
     });
@@ -123,16 +125,16 @@ export class SshRunner implements HostRunner {
     const line = [command, ...args].map(shellQuote).join(' ');
     const script = env.length ? `${reads} && exec ${line}` : `exec ${line}`;
     const stdin = env.map(([, value]) => `${value}\n`).join('') + (options.stdin ?? '');
-    const out = lineSplitter(options.onLine);
-    const result = await this.#ssh.exec(`bash -c ${shellQuote(script)}`, {
+    // Lines reach the caller as the server prints them (a backup or restore runs for minutes):
+    // quiet, because the caller decides what of the output belongs in the job log.
+    return this.#ssh.exec(`bash -c ${shellQuote(script)}`, {
       stdin,
       quiet: true,
       ...(options.ctx ? { ctx: options.ctx } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onLine ? { onStdoutLine: options.onLine } : {}),
+      ...(options.onStderrLine ? { onStderrLine: options.onStderrLine } : {}),
     });
-    out.push(result.stdout);
-    out.end();
-    return result;
   }
 
   async writeFile(path: string, data: string, mode: number): Promise<void> {

@@ -115,7 +115,7 @@ export async function recoverOnto(services: Services, request: RecoverRequest, c
 
     ctx.progress(0.6, 'Setting up backups on the new server');
     const host = await tunneledHost(services, services.servers.get(to.id));
-    await service.configure(host, stored.target, undefined, stored.schedule, ctx);
+    await service.configure(host, stored.target, undefined, stored.schedule, jobPart(ctx, 0.6, 0.65));
     const latest = (await service.snapshots(host)).filter((s) => isRestorable(s.kind))[0];
     if (!latest) throw new HearthError('NOT_FOUND', `The backup store of ${from.name} holds no snapshot.`, 'Nothing can be restored from it.');
     ctx.log(`Restoring the latest snapshot, ${latest.shortId} from ${latest.time} (${latest.accounts ?? '?'} accounts).`);

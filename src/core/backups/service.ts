@@ -5,7 +5,7 @@
  * so the same code drives the sandbox on this computer and a server over SSH.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
@@ -16,7 +16,7 @@ import {
   type RestorePlan,
   type Snapshot,
 } from '../../shared/contract/backups.ts';
-import { HearthError } from '../../shared/errors.ts';
+import { describeIssues, HearthError } from '../../shared/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { steadyContext, throwIfCancelled, type JobContext } from '../jobs/job-context.ts';
 import type { Redactor } from '../log/redact.ts';
@@ -107,6 +107,7 @@ export class BackupService {
   readonly #redactor: Redactor;
   readonly #file: string;
   #queue: Promise<unknown> = Promise.resolve();
+  #problem: { message: string; keptAt: string } | null = null;
 
   constructor(opts: { dataDir: string; secrets: SecretStore; redactor: Redactor }) {
     this.#secrets = opts.secrets;
@@ -114,12 +115,59 @@ export class BackupService {
     this.#file = join(opts.dataDir, 'backups.json');
   }
 
+  /**
+   * backups.json as config.json is treated: a file Hearth cannot read (torn, corrupted, or written
+   * by a newer Hearth) is moved aside unchanged, never overwritten, and said in a banner (see
+   * problem()); Hearth goes on with no backup targets rather than failing every backup call.
+   */
   async #load(): Promise<StoredFile> {
-    const text = await readFile(this.#file, 'utf8').catch(() => null);
-    if (!text) return { version: 1, servers: {} };
-    const parsed = StoredFile.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new HearthError('INTERNAL', `The backup settings file is damaged (${this.#file}).`, 'Set up the backup target again.');
+    const empty = (): StoredFile => ({ version: 1, servers: {} });
+    const text = await readFile(this.#file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+    if (!text) return empty();
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      await this.#keepAside(text, 'corrupt', 'Hearth could not read its backup settings file (it is not valid JSON).');
+      return empty();
+    }
+    const version = (data as { version?: unknown } | null)?.version;
+    if (typeof version === 'number' && version > 1) {
+      await this.#keepAside(text, `v${version}`, `The backup settings file was written by a newer version of Hearth (format ${version}; this version reads 1).`);
+      return empty();
+    }
+    const parsed = StoredFile.safeParse(data);
+    if (!parsed.success) {
+      await this.#keepAside(text, 'invalid', `Hearth's backup settings file has values it does not understand (${describeIssues(parsed.error)}).`);
+      return empty();
+    }
     return parsed.data;
+  }
+
+  async #keepAside(text: string, tag: string, reason: string): Promise<void> {
+    // Two calls may read the damaged file at once: the first moves it, the other finds it gone
+    // (or already replaced by a new save) and leaves it alone.
+    if ((await readFile(this.#file, 'utf8').catch(() => null)) !== text) return;
+    const keptAt = `${this.#file}.${tag}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      await rename(this.#file, keptAt);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    this.#problem = {
+      message: `${reason} It was kept unchanged at ${keptAt}; set up the backup targets again. The backups in the store are untouched, and their repository passwords are still in the keychain (setting a target up again uses the same one).`,
+      keptAt,
+    };
+  }
+
+  /** The damaged backup settings file found since Hearth started, if any (for the banner). */
+  async problem(): Promise<{ message: string; keptAt: string } | null> {
+    await this.#load();
+    return this.#problem;
   }
 
   async #save(file: StoredFile): Promise<void> {
@@ -181,7 +229,7 @@ export class BackupService {
       const key = secret ?? (await this.#secrets.get(secretName));
       if (!key) throw new HearthError('VALIDATION', 'Enter the secret key of the store.', '');
       this.#redactor.register(key);
-      await probeTarget(target, key).catch((err: unknown) => {
+      await probeTarget(target, key, ctx?.signal).catch((err: unknown) => {
         throw explainS3Error(err, target);
       });
       if (secret) await this.#secrets.set(secretName, secret);
@@ -190,9 +238,12 @@ export class BackupService {
       const file = await this.#load();
       file.servers[host.serverId] = { target, schedule };
       await this.#save(file);
+      ctx?.progress(0.1, 'Installing restic and the backup scripts on the server');
       await host.install?.(ctx);
+      if (ctx) throwIfCancelled(ctx.signal);
+      ctx?.progress(0.8, 'Creating the backup repository');
       await this.writeSettings(host);
-      await this.runScript(host, 'hearth-backup.sh', ['--init'], ctx);
+      await this.runScript(host, 'hearth-backup.sh', ['--init'], ctx, [0.8, 1]);
     });
   }
 
@@ -295,6 +346,11 @@ export class BackupService {
           ctx.log(m[2] ?? '');
         }
       },
+      // What the script says on stderr (restic's warnings, the reason it stops) reaches the log
+      // while it runs, not only once it has ended.
+      onStderrLine: (line) => {
+        if (ctx && line.trim()) ctx.log(this.#redactor.redact(line), 'warn');
+      },
     });
     const resultLine = result.stdout.split('\n').find((l) => l.startsWith('result '));
     if (result.code !== 0 || !resultLine) {
@@ -304,7 +360,6 @@ export class BackupService {
         .pop()
         ?.slice('hearth: '.length);
       const message = this.#redactor.redact(said ?? (result.stderr.trim().split('\n').pop() || `${script} failed (exit ${result.code})`));
-      if (ctx) for (const line of result.stderr.split('\n').filter(Boolean)) ctx.log(this.#redactor.redact(line), 'warn');
       throw scriptError(result.code, message);
     }
     return { result: JSON.parse(resultLine.slice('result '.length)) as Record<string, unknown>, stdout: result.stdout };
@@ -520,6 +575,9 @@ export function scriptError(code: number, message: string): HearthError {
       return new HearthError('AUTH', message, 'Check the bucket, the access keys and the repository password in the backup settings.');
     case 5:
       return new HearthError('INTERNAL', message, 'The backup store holds damaged data. Run Verify, and take a new backup now; older snapshots may not be restorable.');
+    case 6:
+      // The server's own lock: a restore runs there, or one was cut off (see refuse_during_restore).
+      return new HearthError('CONFLICT', message, 'Wait for the restore to finish. If none is running, restore again from Hearth: it first rolls back the unfinished one.');
     default:
       return new HearthError('INTERNAL', message, 'The job log has the details.');
   }

@@ -37,6 +37,14 @@ export function Banners() {
           </p>
         </section>
       ) : null}
+      {info?.backupsProblem ? (
+        <section className="banner banner-warning" aria-labelledby="banner-backups-file">
+          <p id="banner-backups-file" className="banner-title">
+            Hearth could not read its backup settings
+          </p>
+          <p>{info.backupsProblem.message}</p>
+        </section>
+      ) : null}
     </div>
   );
 }

@@ -21,6 +21,8 @@ export const AppInfo = z.object({
   dataDir: z.string(),
   keychain: KeychainStatus,
   configProblem: ConfigProblem.nullable(),
+  /** backups.json could not be read: kept aside like config.json (the backup targets are gone). */
+  backupsProblem: ConfigProblem.nullable(),
   /** True until the user has added a first server (sandbox, SSH or cloud). */
   firstRun: z.boolean(),
 });

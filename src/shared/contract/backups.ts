@@ -106,10 +106,13 @@ const SnapshotId = z.string().regex(/^[0-9a-f]{8,64}$/, 'not a snapshot id');
 
 export const backupsCalls = {
   'backups.get': call(ServerOnly, BackupOverview),
-  /** Saves the target (secret into the keychain; a repository password is made on first use) and prepares the repository. */
+  /**
+   * Saves the target (secret into the keychain; a repository password is made on first use) and
+   * prepares the server and the repository (apt, restic init: minutes), as a job.
+   */
   'backups.configure': call(
     BackupTargetFields.extend({ serverId: ServerId, secretAccessKey: z.string().min(1).max(512).optional(), schedule: BackupSchedule.optional() }).strict(),
-    BackupOverview,
+    JobStarted,
   ),
   /** Writes, reads and deletes a probe object. Without a secret, the saved one is used. */
   'backups.testConnection': call(

@@ -26,6 +26,9 @@ export interface ExecOptions {
   stdin?: string | Buffer;
   /** Do not copy output to the job log (for commands whose output is data, not progress). */
   quiet?: boolean;
+  /** Each whole line of output as it arrives (without its newline), while the command still runs. */
+  onStdoutLine?: (line: string) => void;
+  onStderrLine?: (line: string) => void;
 }
 
 export interface ExecResult {
@@ -117,22 +120,29 @@ export class SshSession {
           signal?.removeEventListener('abort', onAbort);
           fn();
         };
-        const lines = (sink: (s: string) => void, level: 'info' | 'warn') => {
+        const lines = (sink: (s: string) => void, level: 'info' | 'warn', onLine?: (line: string) => void) => {
           let partial = '';
-          return (text: string) => {
+          const push = (text: string) => {
             sink(text);
-            if (!log) return;
+            if (!log && !onLine) return;
             const parts = (partial + text).split('\n');
             partial = parts.pop() ?? '';
-            // Progress output redraws with \r: the log keeps what the line said last.
             for (const raw of parts) {
+              onLine?.(raw);
+              // Progress output redraws with \r: the log keeps what the line said last.
               const line = raw.split('\r').filter((p) => p.trim()).pop() ?? '';
-              if (line.trim()) log.log(line, level);
+              if (log && line.trim()) log.log(line, level);
             }
           };
+          // The last line when the output does not end with a newline.
+          push.end = () => {
+            if (partial) onLine?.(partial);
+            partial = '';
+          };
+          return push;
         };
-        const onStdout = lines((s) => stdout.length < MAX_CAPTURE && (stdout += s), 'info');
-        const onStderr = lines((s) => stderr.length < MAX_CAPTURE && (stderr += s), 'warn');
+        const onStdout = lines((s) => stdout.length < MAX_CAPTURE && (stdout += s), 'info', options.onStdoutLine);
+        const onStderr = lines((s) => stderr.length < MAX_CAPTURE && (stderr += s), 'warn', options.onStderrLine);
         let head = '';
         stream.on('data', (chunk: Buffer) => onStdout(chunk.toString('utf8')));
         stream.stderr.on('data', (chunk: Buffer) => {
@@ -166,6 +176,8 @@ export class SshSession {
         signal?.addEventListener('abort', onAbort, { once: true });
         stream.on('close', () => {
           finish(() => {
+            onStdout.end();
+            onStderr.end();
             if (exitCode === undefined) return reject(this.#dropped(new Error('the channel closed without an exit status')));
             resolve({ code: exitCode ?? (exitSignal ? 128 : -1), stdout, stderr });
           });

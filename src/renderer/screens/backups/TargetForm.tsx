@@ -1,8 +1,11 @@
-import { useId, useState, type FormEvent } from 'react';
-import type { BackupOverview } from '../../../shared/contract/index.ts';
+import { useCallback, useId, useState, type FormEvent } from 'react';
+import type { BackupOverview, JobSummary } from '../../../shared/contract/index.ts';
 import type { ErrorInfo } from '../../../shared/errors.ts';
 import { call, toErrorInfo } from '../../bridge/index.ts';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
+import { JobProgress } from '../../components/JobProgress.tsx';
+import { routeHref } from '../../state/ui.ts';
+import { useJob } from './useJob.ts';
 
 /** Where backups go (any S3-compatible store) and when they run. The secret key goes to the keychain. */
 export function TargetForm({ serverId, overview, onSaved }: { serverId: string; overview: BackupOverview; onSaved: (o: BackupOverview) => void }) {
@@ -21,6 +24,25 @@ export function TargetForm({ serverId, overview, onSaved }: { serverId: string; 
   const [busy, setBusy] = useState<'test' | 'save' | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // Saving is a job (restic is installed on the server, the repository created: minutes): the
+  // form follows it, as the restore wizard follows a restore.
+  const [setupJobId, setSetupJobId] = useState<string | null>(null);
+  const onSetupDone = useCallback(
+    (done: JobSummary) => {
+      setBusy(null);
+      if (done.state === 'succeeded') {
+        setSecret('');
+        setNotice('Saved. The secret key and the repository password are in your system keychain.');
+        void call('backups.get', { serverId }).then(onSaved, () => undefined);
+      } else {
+        setError(done.error ?? { code: 'CANCELLED', message: `Setting up backups ${done.state}.`, hint: '' });
+      }
+    },
+    [serverId, onSaved],
+  );
+  const setupJob = useJob(setupJobId, onSetupDone);
+  // Until its first summary arrives, a job just started counts as running.
+  const settingUp = setupJobId !== null && (setupJob?.state ?? 'running') === 'running';
   const id = useId();
 
   const fields = () => ({
@@ -43,16 +65,15 @@ export function TargetForm({ serverId, overview, onSaved }: { serverId: string; 
         const { ms } = await call('backups.testConnection', fields());
         setNotice(`Connection works: Hearth wrote, read back and deleted a test file (${ms} ms).`);
       } else {
-        const saved = await call('backups.configure', { ...fields(), schedule: { onCalendar, keepDaily, keepWeekly, keepMonthly } });
-        setSecret('');
-        onSaved(saved);
-        setNotice('Saved. The secret key and the repository password are in your system keychain.');
+        const { jobId } = await call('backups.configure', { ...fields(), schedule: { onCalendar, keepDaily, keepWeekly, keepMonthly } });
+        // Busy until the job ends (onSetupDone).
+        setSetupJobId(jobId);
+        return;
       }
     } catch (err) {
       setError(toErrorInfo(err));
-    } finally {
-      setBusy(null);
     }
+    setBusy(null);
   };
 
   const submit = (e: FormEvent) => {
@@ -94,6 +115,22 @@ export function TargetForm({ serverId, overview, onSaved }: { serverId: string; 
           <NumberField id={`${id}-weekly`} label="Weekly snapshots kept" value={keepWeekly} onChange={setKeepWeekly} min={0} />
           <NumberField id={`${id}-monthly`} label="Monthly snapshots kept" value={keepMonthly} onChange={setKeepMonthly} min={0} />
         </fieldset>
+        {settingUp && setupJobId ? (
+          <div className="backup-job">
+            <JobProgress
+              jobId={setupJobId}
+              job={setupJob}
+              label="Setting up backups"
+              cancel={{
+                title: 'Stop setting up backups?',
+                description: 'What was installed on the server stays; saving the target again finishes the setup.',
+                confirmLabel: 'Stop setup',
+                cancelLabel: 'Keep going',
+              }}
+            />
+            <a href={routeHref({ screen: 'jobs', jobId: setupJobId })}>Show the log</a>
+          </div>
+        ) : null}
         {error ? <ErrorMessage error={error} /> : null}
         {notice ? <p role="status">{notice}</p> : null}
         <div className="actions">
