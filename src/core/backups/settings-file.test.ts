@@ -7,12 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppInfo } from '../../shared/contract/app.ts';
 import { createApp, type HearthApp } from '../app.ts';
+import { HOST_SCRIPTS_DIR } from '../../../test/support/host-files.ts';
 
-const hostFilesDir = fileURLToPath(new URL('../../../resources/host/', import.meta.url));
+const hostFilesDir = HOST_SCRIPTS_DIR;
 
 describe('a damaged backups.json', () => {
   let app: HearthApp | undefined;

@@ -10,7 +10,7 @@ import { HostManager } from './index.ts';
 import { installPds, renderCaddyfile } from './install.ts';
 import { shellSettingsFile } from './ssh/shell-quote.ts';
 import type { SshSession } from './ssh/index.ts';
-import { HostFiles } from './templates.ts';
+import { hostFiles } from '../../../test/support/host-files.ts';
 
 // Values a user types (or a config file holds) on their way to files that root reads on the
 // server. Each one is met the way the server meets it: backup.env sourced by a real bash as the
@@ -38,7 +38,6 @@ const HOSTILE = [
   `a\\`,
 ];
 
-const hostFiles = new HostFiles(join(import.meta.dirname, '../../../resources/host'));
 const caddyPlan = { serverId: 's1', hostname: 'pds.example.com', tlsMode: 'acme' as const, email: 'me@example.com', httpsPort: 443, httpPort: 80, pdsPort: 3000, caddyAdminPort: 2019 };
 
 describe('backup.env, sourced as root by the backup scripts', () => {
