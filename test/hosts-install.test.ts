@@ -217,9 +217,11 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
       // pdsadmin sources pds.env as root: even that runs nothing.
       await server.exec('set -a; . /pds/pds.env; set +a');
       // The PDS itself got the address as written (systemd's EnvironmentFile), and it decodes to the password.
-      const pid = (await server.exec('pgrep -u pds -o node')).stdout.trim();
-      const procEnv = (await server.exec(`tr '\\0' '\\n' < /proc/${pid}/environ`)).stdout;
-      expect(procEnv.split('\n')).toContain(line);
+      // Every live PDS process (the init here reaps the one it replaced a moment later, and a
+      // zombie's environ reads empty), polled until the restarted one is there.
+      const liveEnvironments = async () =>
+        (await server.exec(`for p in $(pgrep -u pds node); do case "$(ps -o stat= -p "$p")" in Z*) ;; *) tr '\\0' '\\n' < /proc/$p/environ 2>/dev/null;; esac; echo; done`)).stdout.split('\n');
+      await expect.poll(liveEnvironments, { timeout: 30_000 }).toContain(line);
       expect(decodeURIComponent(new URL(line?.slice('PDS_EMAIL_SMTP_URL='.length) ?? '').password)).toBe(password);
 
       const sent = await call('hosts.testEmail', { serverId, to: 'me@example.com' });
