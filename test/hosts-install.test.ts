@@ -13,6 +13,7 @@ import type { HearthApp } from '../src/core/app.ts';
 import { serverFetch } from '../src/core/hosts/https-probe.ts';
 import { PDS_VERSION } from '../src/core/hosts/install.ts';
 import { systemResolver } from '../src/core/hosts/resolve.ts';
+import { shellQuote } from '../src/core/hosts/ssh/shell-quote.ts';
 import type { KeyringSecretStore } from '../src/core/secrets/index.ts';
 import { PDS_SECRET_NAMES, secretAccount } from '../src/core/secrets/secret-store.ts';
 import { startTestApp } from './support/app.ts';
@@ -318,10 +319,20 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
     const agent = new AtpAgent({ service: saved?.url ?? '', fetch: serverFetch({ resolve: systemResolver(process.env.HEARTH_RESOLVE), ca }) });
     await agent.login({ identifier: `alice.${HOSTNAME}`, password: 'alice-password-1' });
     const postsBefore = await agent.com.atproto.repo.listRecords({ repo: agent.session?.did ?? '', collection: 'app.bsky.feed.post' });
+    // As an older Hearth left it: no rate limits, no invite setting (sign-ups open).
+    await server.exec("sed -i '/^PDS_RATE_LIMITS_ENABLED=/d; /^PDS_INVITE_REQUIRED=/d; /^# Sign-ups need/d' /pds/pds.env");
+    const envBefore = (await server.exec('cat /pds/pds.env')).stdout;
 
     const job = await finished((await call('hosts.upgrade', { serverId, version: PDS_VERSION })).jobId);
     expect(job.error).toBeNull();
     expect(job.state).toBe('succeeded');
+    expect(job.log.map((l) => l.message)).toContain('Added to pds.env: PDS_RATE_LIMITS_ENABLED=true.');
+    const envAfter = (await server.exec('cat /pds/pds.env')).stdout;
+    // Every line that was there is there unchanged (secrets included); the operator's open sign-ups stay open.
+    expect(envAfter.startsWith(envBefore)).toBe(true);
+    expect(envAfter.split('\n')).toContain('PDS_RATE_LIMITS_ENABLED=true');
+    expect(envAfter).not.toContain('PDS_INVITE_REQUIRED');
+    expect((await server.exec('stat -c %a /pds/pds.env')).stdout.trim()).toBe('600');
     expect(await call('hosts.versions', { serverId })).toMatchObject({ installed: PDS_VERSION });
     expect((await call('hosts.health', { serverId })).version).toBe(PDS_VERSION);
     expect((await call('servers.list', {})).find((s) => s.id === serverId)?.install?.pdsVersion).toBe(PDS_VERSION);
@@ -333,7 +344,7 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
     expect(await pdsProcesses()).toBe(1);
   }, 900_000);
 
-  it('limits wrong-password logins as an official install does (PDS_RATE_LIMITS_ENABLED, kept through the upgrade); pdsadmin finds jq', async () => {
+  it('limits wrong-password logins as an official install does (PDS_RATE_LIMITS_ENABLED, kept through the upgrade); pdsadmin's account list and invite code work', async () => {
     const saved = (await call('servers.list', {})).find((s) => s.id === serverId);
     const ca = await readFile(join(dataDir, 'hosts', serverId, 'caddy-root.crt'), 'utf8');
     const fetch = serverFetch({ resolve: systemResolver(process.env.HEARTH_RESOLVE), ca });
@@ -351,7 +362,29 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
     }
     expect(statuses.at(-1)).toBe(429);
     expect(statuses.slice(0, -1).every((status) => status === 401)).toBe(true);
-    expect((await server.exec('jq --version')).code).toBe(0);
+
+    // The official pdsadmin cannot run here: it downloads its scripts from GitHub at every run, and
+    // this machine reaches no GitHub (nor may their code be committed). So this runs what its
+    // `account list` and `create-invite-code` do, in their way: bash sources pds.env as root with
+    // nounset, curl calls the admin API as admin:$PDS_ADMIN_PASSWORD at https://$PDS_HOSTNAME
+    // (pdsadmin expects port 443: --connect-to points that at this server's HTTPS port), jq
+    // reads the replies and column lays the list out.
+    const asPdsadmin = (script: string) =>
+      server.exec(
+        `bash -c ${shellQuote(`set -o errexit -o nounset -o pipefail; source /pds/pds.env; CURL="curl --fail --silent --show-error --cacert /tmp/hearth-ca.crt --connect-to \${PDS_HOSTNAME}:443:127.0.0.1:${ports.httpsPort}"; ${script}`)}`,
+      );
+    await server.exec(`cp "$(ls /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt 2>/dev/null || ls /root/.local/share/caddy/pki/authorities/local/root.crt)" /tmp/hearth-ca.crt`);
+    const list = await asPdsadmin(
+      'for did in $($CURL "https://${PDS_HOSTNAME}/xrpc/com.atproto.sync.listRepos?limit=100" | jq --raw-output ".repos[].did"); do $CURL --user "admin:${PDS_ADMIN_PASSWORD}" "https://${PDS_HOSTNAME}/xrpc/com.atproto.admin.getAccountInfo?did=${did}" | jq --raw-output "[.handle, .email, .did] | @tsv"; done | column --table',
+    );
+    expect(list.stderr).toBe('');
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`alice\\.${HOSTNAME.replace(/\./g, '\\.')}\\s+alice@example\\.com\\s+did:plc:`));
+    const invite = await asPdsadmin(
+      `$CURL --request POST --header "Content-Type: application/json" --user "admin:\${PDS_ADMIN_PASSWORD}" --data '{"useCount": 1}' "https://\${PDS_HOSTNAME}/xrpc/com.atproto.server.createInviteCode" | jq --raw-output .code`,
+    );
+    expect(invite.code).toBe(0);
+    expect(invite.stdout.trim()).toMatch(/^[a-z0-9-]+-[a-z0-9]{5}-[a-z0-9]{5}$/);
   }, 120_000);
 
   it('refuses every operation once the host key changed, until the user trusts the new one', async () => {

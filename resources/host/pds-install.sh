@@ -16,8 +16,9 @@ NPM_INTEGRITY='sha512-1g+6jLQvaIuB4zwvHL7yrXuXcWZwDsCtBX8bbWDqbvJSSr9nPiDDWTHNgw
 NODE_GYP_VERSION=11.4.2
 REGISTRY="${HEARTH_NPM_REGISTRY:-https://registry.npmjs.org}"
 PREFIX=/opt/hearth
-# jq: the official pdsadmin scripts need it (account.sh), and the official installer installs it.
-PACKAGES=(caddy sqlite3 curl ca-certificates openssl xz-utils jq python3 make g++)
+# jq and column (bsdextrautils): the official pdsadmin scripts pipe through them (account.sh,
+# create-invite-code.sh); the official installer installs jq, and Debian images have column.
+PACKAGES=(caddy sqlite3 curl ca-certificates openssl xz-utils jq bsdextrautils python3 make g++)
 
 export DEBIAN_FRONTEND=noninteractive
 

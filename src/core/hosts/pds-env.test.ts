@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostsCalls } from '../../shared/contract/hosts.ts';
 import { detectInstall } from './adopt.ts';
-import { assertWritableSettings, pdsEnvValue, smtpUrlForEnv } from './pds-env.ts';
+import { HOST_SCRIPTS_DIR } from '../../../test/support/host-files.ts';
+import { assertWritableSettings, missingDefaults, pdsEnvValue, smtpUrlForEnv } from './pds-env.ts';
 import { parseEnvFile } from './pds-secrets.ts';
 import { shellQuote } from './ssh/shell-quote.ts';
 import type { SshSession } from './ssh/index.ts';
@@ -106,5 +107,27 @@ describe('hosts.detect', () => {
     // The contract itself refuses a secret-bearing variable in settings, whatever core returns.
     expect(hostsCalls['hosts.detect'].output.safeParse(found).success).toBe(true);
     expect(hostsCalls['hosts.detect'].output.safeParse({ ...found, settings: { PDS_EMAIL_SMTP_URL: 'smtps://u:p@h' } }).success).toBe(false);
+  });
+});
+
+describe('pds.env defaults an upgrade adds', () => {
+  const template = readFileSync(join(HOST_SCRIPTS_DIR, 'pds.env.template'), 'utf8');
+
+  it('adds what the official installer writes today to a pds.env from an older Hearth, and keeps every value already set', () => {
+    const older = 'PDS_HOSTNAME=pds.example.com\nPDS_JWT_SECRET=abc\nLOG_ENABLED=false\nPDS_BLOB_UPLOAD_LIMIT=5\n';
+    const added = missingDefaults(template, older);
+    expect(added).toContain('PDS_RATE_LIMITS_ENABLED=true');
+    // Set by the operator (even to something else): stays theirs.
+    expect(added.some((line) => line.startsWith('LOG_ENABLED=') || line.startsWith('PDS_BLOB_UPLOAD_LIMIT='))).toBe(false);
+    // Placeholders (secrets, hostname, port) are never filled in by an upgrade.
+    expect(added.some((line) => line.includes('{{') || line.startsWith('PDS_PORT=') || line.startsWith('PDS_ADMIN_PASSWORD='))).toBe(false);
+    // Requiring invites would close sign-ups on a server that had them open: new installs only.
+    expect(template).toContain('PDS_INVITE_REQUIRED=true');
+    expect(added.some((line) => line.startsWith('PDS_INVITE_REQUIRED='))).toBe(false);
+  });
+
+  it('adds nothing to a pds.env that has every setting', () => {
+    const complete = template.replace(/\{\{[A-Z_]+\}\}/g, 'x');
+    expect(missingDefaults(template, complete)).toEqual([]);
   });
 });

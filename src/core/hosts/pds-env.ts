@@ -1,6 +1,6 @@
 import { PDS_ENV_SAFE, SECRET_BEARING } from '../../shared/contract/hosts.ts';
 import { HearthError } from '../../shared/errors.ts';
-import { SECRET_ENV } from './pds-secrets.ts';
+import { parseEnvFile, SECRET_ENV } from './pds-secrets.ts';
 
 /**
  * pds.env is read three ways: by systemd (`EnvironmentFile=`, native runtime), by docker compose
@@ -104,4 +104,28 @@ export function assertCaddySettings(plan: { hostname: string; email?: string | u
   if (plan.email !== undefined && !CADDY_EMAIL.test(plan.email)) {
     throw new HearthError('VALIDATION', "The certificate email address has characters that cannot be written into the server's Caddyfile.", "Use an address of letters, digits and . _ % + ' - only.");
   }
+}
+
+/**
+ * Settings a server keeps as it is, even where Hearth's template now says otherwise: requiring
+ * invite codes on a server that was open would quietly close its sign-ups. A new install writes
+ * it; an upgrade leaves the operator's choice alone.
+ */
+const POLICY_SETTINGS = new Set(['PDS_INVITE_REQUIRED']);
+
+/**
+ * The template's fixed lines (no `{{placeholder}}`) whose variable pds.env does not set at all:
+ * what an upgrade appends so a PDS installed by an older Hearth gets what the official installer
+ * writes today (e.g. PDS_RATE_LIMITS_ENABLED=true). A variable the file sets, to any value, is the
+ * operator's and stays.
+ */
+export function missingDefaults(templateText: string, envText: string): string[] {
+  const present = new Set(parseEnvFile(envText).keys());
+  return templateText
+    .split('\n')
+    .filter((line) => /^[A-Z0-9_]+=/.test(line) && !line.includes('{{'))
+    .filter((line) => {
+      const name = line.slice(0, line.indexOf('='));
+      return !present.has(name) && !POLICY_SETTINGS.has(name);
+    });
 }

@@ -5,6 +5,7 @@ import { throwIfCancelled } from '../jobs/index.ts';
 import { INSTALLER, waitForHttps, writeIfChanged } from './install.ts';
 import type { ResolveAddresses } from './resolve.ts';
 import type { SshSession } from './ssh/index.ts';
+import { missingDefaults } from './pds-env.ts';
 import type { HostFiles } from './templates.ts';
 
 const VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
@@ -45,6 +46,10 @@ export async function upgradePds(
   const snapshot = `/var/backups/hearth/upgrade-${from}-to-${plan.target}-${Date.now()}`;
   const steps: [string, () => Promise<unknown>][] = [
     ["Upload Hearth's installer", async () => writeIfChanged(ssh, INSTALLER, await plan.files.read('pds-install.sh'), 0o755)],
+    // What the installer installs grew (jq and column for the official pdsadmin): a server an older
+    // Hearth set up gets them here.
+    ['Install missing system packages', () => installer('packages', 'Installing system packages')],
+    ['Bring pds.env up to date', () => addMissingDefaults(ssh, plan.files, ctx)],
     [`Install the PDS ${plan.target} beside ${from}`, () => installer(`app ${plan.target}`, `Installing the PDS ${plan.target}`)],
     ['Stop the PDS', () => installer('stop', 'Stopping the PDS')],
     ['Snapshot the databases', () => installer(`snapshot ${snapshot}`, 'Taking the snapshot')],
@@ -100,4 +105,23 @@ export async function upgradePds(
   }
   ctx.progress(1, `Upgraded to ${plan.target}`);
   return { from, to: plan.target };
+}
+
+/**
+ * Appends the template's fixed settings pds.env lacks (the PDS reads them at the restart that
+ * follows). Values already there, secrets included, are never rewritten: the file is only read
+ * here and the new lines, all constants of the template, are appended.
+ */
+async function addMissingDefaults(ssh: SshSession, files: HostFiles, ctx: JobContext): Promise<void> {
+  const current = await ssh.readFile('/pds/pds.env', { signal: ctx.signal });
+  if (!current) throw new HearthError('NOT_FOUND', 'The server has no /pds/pds.env, so the PDS cannot start after the upgrade.', 'Run the install again from the Servers screen: it writes the settings and keeps the data.');
+  const text = current.toString('utf8');
+  const lines = missingDefaults(await files.read('pds.env.template'), text);
+  if (!lines.length) {
+    ctx.log('pds.env already has every setting the official installer writes.');
+    return;
+  }
+  const updated = `${text}${text.endsWith('\n') ? '' : '\n'}# Added by Hearth's upgrade (the official installer writes these).\n${lines.join('\n')}\n`;
+  await writeIfChanged(ssh, '/pds/pds.env', updated, 0o600);
+  ctx.log(`Added to pds.env: ${lines.join(', ')}.`);
 }
