@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDoStandin, STANDIN_SIZES, type DoStandin } from '../../../../test/support/do-standin.ts';
 import { HearthError } from '../../../shared/errors.ts';
 import { Redactor } from '../../log/redact.ts';
-import { DigitalOceanClient, rateLimitWait } from './client.ts';
+import { apiBase, DigitalOceanClient, rateLimitWait } from './client.ts';
 
 // DigitalOcean is unreachable from here: the client runs against a local stand-in that answers
 // like the documented API v2 (test/support/do-standin.ts).
@@ -175,5 +175,22 @@ describe('DigitalOcean REST client against the stand-in API', () => {
     expect(rateLimitWait('1000', 999_000)).toBe(1_000);
     expect(rateLimitWait(null, 0)).toBe(1_000);
     expect(rateLimitWait('1', 5_000_000)).toBe(250);
+  });
+});
+
+describe('where the token may go', () => {
+  it('sends it only over HTTPS, or plain HTTP to this computer; anything else is refused before a request', async () => {
+    let reached = 0;
+    const spy: typeof fetch = async () => {
+      reached++;
+      return new Response('{}');
+    };
+    for (const url of ['http://api.digitalocean.com', 'http://10.0.0.5:8080/v2', 'ftp://example.com', 'not a url', 'https://user:pw@api.example.com', 'https://api.example.com/?x=1']) {
+      expect(() => new DigitalOceanClient({ token: TOKEN, baseUrl: url, fetch: spy }), url).toThrow(HearthError);
+    }
+    expect(reached).toBe(0);
+    expect(() => apiBase('http://evil.example')).toThrow(/only over HTTPS, not to http:\/\/evil\.example/);
+    expect(apiBase('https://api.digitalocean.com/')).toBe('https://api.digitalocean.com');
+    expect(apiBase('http://127.0.0.1:5555/')).toBe('http://127.0.0.1:5555');
   });
 });

@@ -53,7 +53,7 @@ export class DigitalOceanClient {
   constructor(options: DoClientOptions) {
     this.#token = options.token.trim();
     options.redactor?.register(this.#token);
-    this.#base = (options.baseUrl ?? DO_API_URL).replace(/\/+$/, '');
+    this.#base = apiBase(options.baseUrl ?? DO_API_URL);
     this.#signal = options.signal;
     this.#maxRetries = options.maxRetries ?? 3;
     this.#maxWaitMs = options.maxRateLimitWaitMs ?? 60_000;
@@ -292,4 +292,26 @@ function networkReason(err: unknown): string {
   if (cause?.code === 'ECONNREFUSED') return 'connection refused';
   if (cause?.code) return cause.code;
   return 'no answer';
+}
+
+/**
+ * The token goes with every request, so the API address must be HTTPS, or plain HTTP on this
+ * computer only (a stand-in a test entry point injects). Anything else is refused before a
+ * request is made.
+ */
+export function apiBase(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new HearthError('VALIDATION', 'The DigitalOcean API address is not a URL.', 'Leave it unset: Hearth uses https://api.digitalocean.com.');
+  }
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(parsed.hostname);
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
+    throw new HearthError('VALIDATION', `Hearth sends the DigitalOcean token only over HTTPS, not to ${parsed.origin}.`, 'Use an https:// address (or leave it unset for https://api.digitalocean.com).');
+  }
+  if (parsed.username || parsed.password || parsed.search || parsed.hash) {
+    throw new HearthError('VALIDATION', 'The DigitalOcean API address must not carry a user, a query or a fragment.', 'Use a plain https:// address.');
+  }
+  return parsed.href.replace(/\/+$/, '');
 }
