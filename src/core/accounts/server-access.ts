@@ -1,6 +1,7 @@
 import type { Server } from '../../shared/contract/servers.ts';
 import { HearthError } from '../../shared/errors.ts';
 import { SANDBOX_SERVER_ID } from '../sandbox/index.ts';
+import { ADMIN_PASSWORD, PLC_ROTATION_KEY } from '../secrets/names.ts';
 import { secretAccount } from '../secrets/secret-store.ts';
 import type { Services } from '../services.ts';
 
@@ -30,12 +31,12 @@ export interface AdminCredentials {
 export async function adminCredentials(services: Pick<Services, 'sandbox' | 'secrets' | 'servers'>, serverId: string): Promise<AdminCredentials> {
   const server = services.servers.get(serverId);
   if (server.kind === 'sandbox') return { username: 'admin', password: await services.sandbox.adminPassword() };
-  const password = await services.secrets.get(secretAccount(serverId, 'admin-password'));
+  const password = await services.secrets.get(secretAccount(serverId, ADMIN_PASSWORD));
   if (!password) {
     throw new HearthError(
       'NOT_FOUND',
       `Hearth does not have the admin password of ${server.name}.`,
-      `Add the server's admin password (PDS_ADMIN_PASSWORD in /pds/pds.env) to the keychain entry "${secretAccount(serverId, 'admin-password')}".`,
+      `Add the server's admin password (PDS_ADMIN_PASSWORD in /pds/pds.env) to the keychain entry "${secretAccount(serverId, ADMIN_PASSWORD)}".`,
     );
   }
   return { username: 'admin', password };
@@ -62,7 +63,7 @@ export function serverAccess(services: Pick<Services, 'sandbox' | 'servers'>, se
 
 /** The did:key of the server's PLC rotation key when the keychain holds it, else null. */
 export async function serverRotationKey(services: Pick<Services, 'secrets'>, serverId: string): Promise<string | null> {
-  const hex = await services.secrets.get(secretAccount(serverId, 'plc-rotation-key'));
+  const hex = await services.secrets.get(secretAccount(serverId, PLC_ROTATION_KEY));
   if (!hex) return null;
   const { Secp256k1Keypair } = await import('@atproto/crypto');
   try {

@@ -9,9 +9,9 @@ import { HearthError } from '../../shared/errors.ts';
 import type { Server } from '../../shared/contract/servers.ts';
 import { tunnelFetch } from '../hosts/https-probe.ts';
 import type { InstallRequest } from '../hosts/index.ts';
-import { SMTP_URL_SECRET } from '../hosts/index.ts';
 import { jobPart, steadyContext, throwIfCancelled, type JobContext } from '../jobs/job-context.ts';
-import { PDS_SECRET_NAMES, shareSecret } from '../secrets/secret-store.ts';
+import { PDS_SECRET_NAMES, SMTP_URL_SECRET } from '../secrets/names.ts';
+import { shareSecret } from '../secrets/secret-store.ts';
 import type { Services } from '../services.ts';
 import type { BackupHost } from './service.ts';
 

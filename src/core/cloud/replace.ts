@@ -10,8 +10,8 @@
 import { HearthError } from '../../shared/errors.ts';
 import type { Server } from '../../shared/contract/servers.ts';
 import { recoverOnto } from '../backups/recover.ts';
-import { SSH_KEY_SECRET } from '../hosts/index.ts';
 import { jobPart, steadyContext, throwIfCancelled, type JobContext } from '../jobs/job-context.ts';
+import { SSH_KEY_SECRET } from '../secrets/names.ts';
 import { secretAccount } from '../secrets/secret-store.ts';
 import type { Services } from '../services.ts';
 

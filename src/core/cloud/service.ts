@@ -9,16 +9,15 @@ import type { JobManager } from '../jobs/index.ts';
 import type { Redactor } from '../log/redact.ts';
 import type { SecretStore } from '../secrets/index.ts';
 import type { ServerRegistry } from '../servers/registry.ts';
-import { SSH_KEY_SECRET } from '../hosts/index.ts';
 import { generateSshKey } from '../hosts/ssh/keys.ts';
+import { DO_TOKEN_SECRET, GLOBAL_TOKEN_ACCOUNT, LEGACY_SSH_KEY_SECRET, SPACES_ADMIN_KEY_ID_SECRET, SPACES_ADMIN_SECRET, SSH_KEY_SECRET } from '../secrets/names.ts';
 import { secretAccount } from '../secrets/secret-store.ts';
 import type { AutomationApi } from './automation.ts';
 import { DigitalOceanClient, DO_API_URL } from './digitalocean/client.ts';
 import { requiredRecords, SPACES_REGIONS, type CloudPlan } from './plan.ts';
 import type { StackOutputs, StackRunner } from './stack-runner.ts';
 
-/** The token the wizard checked, before a server exists to file it under. */
-export const GLOBAL_TOKEN_ACCOUNT = 'digitalocean/token';
+export { GLOBAL_TOKEN_ACCOUNT } from '../secrets/names.ts';
 
 /** What Hearth remembers about one DigitalOcean stack in config.json: never a secret. */
 const StackRecord = z.object({
@@ -67,9 +66,6 @@ export interface CloudServiceOptions {
   dropletSshPort?: number | ((generation: number) => number);
 }
 
-/** The keychain name of Hearth's key for a droplet before it was shared with the SSH installer. */
-const LEGACY_SSH_KEY_SECRET = 'ssh-private-key';
-
 /**
  * The DigitalOcean setup: the token, the wizard's choices (a draft kept in config.json so nothing
  * is lost when the window closes) and the jobs that preview, create, refresh and destroy a stack.
@@ -87,7 +83,7 @@ export class CloudService {
   }
 
   async #token(serverId?: string): Promise<string> {
-    const token = (serverId && (await this.#o.secrets.get(`${serverId}/do-token`))) || (await this.#o.secrets.get(GLOBAL_TOKEN_ACCOUNT));
+    const token = (serverId && (await this.#o.secrets.get(secretAccount(serverId, DO_TOKEN_SECRET)))) || (await this.#o.secrets.get(GLOBAL_TOKEN_ACCOUNT));
     if (!token) throw new HearthError('AUTH', 'Hearth has no DigitalOcean token yet.', 'Paste your token in the first step of the wizard.');
     return token;
   }
@@ -220,7 +216,7 @@ export class CloudService {
   async #preview(ctx: JobContext, settings: StackSettings): Promise<CloudPlanView> {
     const { serverId } = settings;
     const token = await this.#token(serverId);
-    await this.#o.secrets.set(`${serverId}/do-token`, token);
+    await this.#o.secrets.set(secretAccount(serverId, DO_TOKEN_SECRET), token);
     const client = this.client(token, ctx.signal);
     ctx.progress(0.01, 'Checking the choices with DigitalOcean');
     const [sizes, zone] = await Promise.all([client.sizes(), settings.dnsMode === 'digitalocean' ? client.zoneFor(settings.hostname) : Promise.resolve(null)]);
@@ -357,25 +353,25 @@ export class CloudService {
    * keychain; the server itself only ever gets the bucket-scoped key the program creates.
    */
   async #ensureSpacesAdminKey(ctx: JobContext, serverId: string, name: string): Promise<void> {
-    if (await this.#o.secrets.get(`${serverId}/spaces-admin-secret`)) return;
+    if (await this.#o.secrets.get(secretAccount(serverId, SPACES_ADMIN_SECRET))) return;
     ctx.progress(0.01, 'Creating a Spaces key to create the bucket with');
     const key = await this.client(await this.#token(serverId), ctx.signal).createSpacesKey(`hearth-${name}-admin`, [{ bucket: '', permission: 'fullaccess' }]);
-    await this.#o.secrets.set(`${serverId}/spaces-admin-secret`, key.secret_key);
-    await this.#o.secrets.set(`${serverId}/spaces-admin-key-id`, key.access_key);
+    await this.#o.secrets.set(secretAccount(serverId, SPACES_ADMIN_SECRET), key.secret_key);
+    await this.#o.secrets.set(secretAccount(serverId, SPACES_ADMIN_KEY_ID_SECRET), key.access_key);
     ctx.log(`Created the Spaces key ${key.name} (used only by this computer to manage the bucket).`);
   }
 
   /** With the bucket gone, the full-access key has nothing left to manage: it goes too. */
   async #removeSpacesAdminKey(ctx: JobContext, serverId: string): Promise<void> {
-    const accessKey = await this.#o.secrets.get(`${serverId}/spaces-admin-key-id`);
+    const accessKey = await this.#o.secrets.get(secretAccount(serverId, SPACES_ADMIN_KEY_ID_SECRET));
     if (!accessKey) return;
     try {
       await this.client(await this.#token(serverId), ctx.signal).deleteSpacesKey(accessKey);
     } catch (err) {
       if (!(err instanceof HearthError && err.code === 'NOT_FOUND')) throw err;
     }
-    await this.#o.secrets.delete(`${serverId}/spaces-admin-secret`);
-    await this.#o.secrets.delete(`${serverId}/spaces-admin-key-id`);
+    await this.#o.secrets.delete(secretAccount(serverId, SPACES_ADMIN_SECRET));
+    await this.#o.secrets.delete(secretAccount(serverId, SPACES_ADMIN_KEY_ID_SECRET));
     ctx.log('Deleted the Spaces key Hearth used to manage the bucket.');
   }
 

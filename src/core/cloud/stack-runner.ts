@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { CloudPlanView, ResourceRow } from '../../shared/contract/cloud.ts';
 import { HearthError } from '../../shared/errors.ts';
 import { abortError, type JobContext } from '../jobs/job-context.ts';
-import type { SecretStore } from '../secrets/index.ts';
+import { DO_TOKEN_SECRET, PULUMI_PASSPHRASE_SECRET, SPACES_ADMIN_KEY_ID_SECRET, SPACES_ADMIN_SECRET, SPACES_SECRET_KEY_SECRET } from '../secrets/names.ts';
+import { secretAccount, type SecretStore } from '../secrets/index.ts';
 import { cliInstallError, type AutomationApi, type OperationOptions, type StackHandle } from './automation.ts';
 import { EngineEventMapper, isUserResource, kindOf, kindRank, lowerKind, nameOfUrn } from './engine-events.ts';
 import { cloudProgram, type CloudPlan } from './program.ts';
@@ -20,11 +21,11 @@ export const SPACES_MONTHLY_USD = 5;
 
 /** Keychain entries of one DigitalOcean server (account `<serverId>/<name>`). */
 export const cloudSecret = {
-  token: (serverId: string) => `${serverId}/do-token`,
-  passphrase: (serverId: string) => `${serverId}/pulumi-passphrase`,
-  spacesAdminId: (serverId: string) => `${serverId}/spaces-admin-key-id`,
-  spacesAdminSecret: (serverId: string) => `${serverId}/spaces-admin-secret`,
-  spacesSecret: (serverId: string) => `${serverId}/spaces-secret-key`,
+  token: (serverId: string) => secretAccount(serverId, DO_TOKEN_SECRET),
+  passphrase: (serverId: string) => secretAccount(serverId, PULUMI_PASSPHRASE_SECRET),
+  spacesAdminId: (serverId: string) => secretAccount(serverId, SPACES_ADMIN_KEY_ID_SECRET),
+  spacesAdminSecret: (serverId: string) => secretAccount(serverId, SPACES_ADMIN_SECRET),
+  spacesSecret: (serverId: string) => secretAccount(serverId, SPACES_SECRET_KEY_SECRET),
 };
 
 export interface StackOutputs {

@@ -1,8 +1,9 @@
 import type { BackupRunStatus } from '../../shared/contract/backups.ts';
 import { HearthError } from '../../shared/errors.ts';
 import type { BackupReading } from '../backups/monitor.ts';
-import { RESTIC_PASSWORD, S3_SECRET, type BackupHost } from '../backups/service.ts';
+import type { BackupHost } from '../backups/service.ts';
 import type { Redactor } from '../log/redact.ts';
+import { RESTIC_PASSWORD, S3_SECRET } from '../secrets/names.ts';
 import { secretAccount } from '../secrets/secret-store.ts';
 
 /** A slow or hung server must not hold up health: past this, the status counts as unreadable. */

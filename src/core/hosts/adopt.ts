@@ -1,5 +1,5 @@
 import { HearthError } from '../../shared/errors.ts';
-import { PDS_SECRET_NAMES, type PdsSecretName } from '../secrets/secret-store.ts';
+import { PDS_SECRET_NAMES, type PdsSecretName } from '../secrets/names.ts';
 import { isSecretVariable } from './pds-env.ts';
 import { parseEnvFile, SECRET_ENV } from './pds-secrets.ts';
 import type { SshSession } from './ssh/index.ts';

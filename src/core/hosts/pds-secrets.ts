@@ -1,6 +1,7 @@
 import { HearthError } from '../../shared/errors.ts';
 import { generatePdsSecret } from '../sandbox/secrets.ts';
-import { PDS_SECRET_NAMES, secretAccount, type PdsSecretName, type SecretStore } from '../secrets/secret-store.ts';
+import { PDS_SECRET_NAMES, type PdsSecretName } from '../secrets/names.ts';
+import { secretAccount, type SecretStore } from '../secrets/secret-store.ts';
 
 export type PdsSecrets = Record<PdsSecretName, string>;
 

@@ -12,7 +12,8 @@ import { HearthError } from '../../shared/errors.ts';
 import type { SandboxState, SandboxStatus } from '../../shared/contract/sandbox.ts';
 import { throwIfCancelled, type JobContext } from '../jobs/job-context.ts';
 import type { Redactor } from '../log/redact.ts';
-import { PDS_SECRET_NAMES, secretAccount, type SecretStore } from '../secrets/secret-store.ts';
+import { ADMIN_PASSWORD, PDS_SECRET_NAMES, PLC_ROTATION_KEY } from '../secrets/names.ts';
+import { secretAccount, type SecretStore } from '../secrets/secret-store.ts';
 import { ChildStartError, SandboxChild, type ChildName, type ChildSpawner } from './child-process.ts';
 import {
   pdsUrlFor,
@@ -154,7 +155,7 @@ export class Sandbox {
 
   /** The sandbox PDS's admin password (core only: for admin calls, never sent to the UI). */
   async adminPassword(): Promise<string> {
-    const value = await this.#opts.secrets.get(secretAccount(SANDBOX_SERVER_ID, 'admin-password'));
+    const value = await this.#opts.secrets.get(secretAccount(SANDBOX_SERVER_ID, ADMIN_PASSWORD));
     if (!value) {
       throw new HearthError('NOT_FOUND', 'The sandbox has no admin password yet.', 'Start the sandbox once to create it.');
     }
@@ -183,7 +184,7 @@ export class Sandbox {
       step(0.05, 'Preparing secrets');
       const { secrets, created } = await loadOrCreateSandboxSecrets(this.#opts.secrets, this.#opts.redactor);
       if (created.length) ctx.log(`Created ${created.join(', ')} in the keychain.`);
-      if (created.includes('plc-rotation-key') && (await this.exists())) {
+      if (created.includes(PLC_ROTATION_KEY) && (await this.exists())) {
         ctx.log(
           'The sandbox rotation key was missing from the keychain and a new one was made: existing sandbox accounts keep working, but their identities can no longer be changed (remove the sandbox to start clean).',
           'warn',

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redactor } from '../log/redact.ts';
-import { secretAccount, type PdsSecretName, type SecretStore } from '../secrets/secret-store.ts';
+import type { PdsSecretName } from '../secrets/names.ts';
+import { secretAccount, type SecretStore } from '../secrets/secret-store.ts';
 
 export const SANDBOX_SERVER_ID = 'sandbox';
 

@@ -1,2 +1,3 @@
 export { KeyringSecretStore, KEYCHAIN_SERVICE, NO_KEYCHAIN_HINT } from './keyring-store.ts';
-export { PDS_SECRET_NAMES, secretAccount, type PdsSecretName, type SecretStore } from './secret-store.ts';
+export { secretAccount, shareSecret, type SecretStore } from './secret-store.ts';
+export * from './names.ts';

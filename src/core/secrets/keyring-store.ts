@@ -1,11 +1,10 @@
 import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
 import { HearthError } from '../../shared/errors.ts';
 import type { Redactor } from '../log/redact.ts';
+import { INDEX_ACCOUNT } from './names.ts';
 import type { SecretStore } from './secret-store.ts';
 
 export const KEYCHAIN_SERVICE = 'hearth';
-/** The keychain has no portable "list"; Hearth keeps the names (never values) in one entry. */
-const INDEX_ACCOUNT = '.index';
 
 /**
  * On Linux, @napi-rs/keyring silently falls back to the kernel key store when no Secret Service

@@ -11,9 +11,8 @@ export interface SecretStore {
   list(prefix?: string): Promise<string[]>;
 }
 
-/** Names of the secrets a PDS needs; one keychain entry each under "<serverId>/". */
-export const PDS_SECRET_NAMES = ['jwt-secret', 'admin-password', 'plc-rotation-key'] as const;
-export type PdsSecretName = (typeof PDS_SECRET_NAMES)[number];
+// Kept here too for the callers that found them here first; the names are defined in names.ts.
+export { PDS_SECRET_NAMES, type PdsSecretName } from './names.ts';
 
 export const secretAccount = (serverId: string, name: string): string => `${serverId}/${name}`;
 
