@@ -344,7 +344,7 @@ describe.skipIf(unavailable)('connect a server over SSH and install a PDS', () =
     expect(await pdsProcesses()).toBe(1);
   }, 900_000);
 
-  it('limits wrong-password logins as an official install does (PDS_RATE_LIMITS_ENABLED, kept through the upgrade); pdsadmin's account list and invite code work', async () => {
+  it('limits wrong-password logins as an official install does (PDS_RATE_LIMITS_ENABLED, kept through the upgrade); what pdsadmin runs lists accounts and makes an invite', async () => {
     const saved = (await call('servers.list', {})).find((s) => s.id === serverId);
     const ca = await readFile(join(dataDir, 'hosts', serverId, 'caddy-root.crt'), 'utf8');
     const fetch = serverFetch({ resolve: systemResolver(process.env.HEARTH_RESOLVE), ca });
