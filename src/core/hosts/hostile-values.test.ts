@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostsCalls } from '../../shared/contract/hosts.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
@@ -11,32 +10,17 @@ import { installPds, renderCaddyfile } from './install.ts';
 import { shellSettingsFile } from './ssh/shell-quote.ts';
 import type { SshSession } from './ssh/index.ts';
 import { hostFiles } from '../../../test/support/host-files.ts';
+import { hostileValues, markerFolder } from '../../../test/support/hostile-values.ts';
 
 // Values a user types (or a config file holds) on their way to files that root reads on the
 // server. Each one is met the way the server meets it: backup.env sourced by a real bash as the
 // backup scripts do, the Caddyfile through the renderer, installer arguments as a command line.
-const dir = mkdtempSync(join(tmpdir(), 'hearth-hostile-'));
-const marker = join(dir, 'pwned');
-// Whatever a command made: `touch marker.` (the comment's full stop) counts too.
-const ran = () => readdirSync(dir).filter((name) => name.startsWith('pwned'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const folder = markerFolder();
+const { marker, ran } = folder;
+const dir = dirname(marker);
+afterAll(folder.remove);
 
-const HOSTILE = [
-  `$(touch ${marker})`,
-  `\`touch ${marker}\``,
-  `a'; touch ${marker}; '`,
-  `a"; touch ${marker}; "`,
-  `a b`,
-  `a;touch ${marker}`,
-  `a\ntouch ${marker}`,
-  `a\r\ntouch ${marker}`,
-  `a\u2028touch ${marker}`,
-  `%24(touch ${marker})`,
-  `{$HOME}`,
-  `a}\n*.evil.example {`,
-  `\${PATH}`,
-  `a\\`,
-];
+const HOSTILE = hostileValues(marker);
 
 const caddyPlan = { serverId: 's1', hostname: 'pds.example.com', tlsMode: 'acme' as const, email: 'me@example.com', httpsPort: 443, httpPort: 80, pdsPort: 3000, caddyAdminPort: 2019 };
 
