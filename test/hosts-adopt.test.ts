@@ -74,6 +74,9 @@ describe.skipIf(testServerUnavailable())('adopt a server installed with the offi
     const found = await call('hosts.detect', { serverId });
     expect(found).toMatchObject({ kind: 'official', hostname: 'pds.example.com', secretsOnServer: ['jwt-secret', 'admin-password', 'plc-rotation-key'] });
     expect(found.settings).toMatchObject({ PDS_DATA_DIRECTORY: '/pds', PDS_DID_PLC_URL: 'https://plc.directory', PDS_CRAWLERS: 'https://bsky.network' });
+    // An install from before the official installer wrote rate limits: named, not changed.
+    expect(found.missingSettings).toEqual(['PDS_RATE_LIMITS_ENABLED=true']);
+    expect((await server.exec('cat /pds/pds.env')).stdout).not.toContain('PDS_RATE_LIMITS_ENABLED');
     const shown = JSON.stringify(found);
     for (const value of Object.values(official)) expect(shown).not.toContain(value);
   });

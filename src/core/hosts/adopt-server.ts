@@ -2,12 +2,17 @@ import type { PdsInstall } from '../../shared/contract/servers.ts';
 import { assertAdoptable, detectInstall, type DetectedInstall } from './adopt.ts';
 import type { HostDeps } from './host-deps.ts';
 import { pdsUrl } from './install.ts';
+import { missingDefaults } from './pds-env.ts';
 import { resolvePdsSecrets } from './pds-secrets.ts';
 
 /** What runs on the server now (only reads); secrets are named, never returned. */
-export async function detectServer(deps: Pick<HostDeps, 'sessions'>, serverId: string) {
-  const { env: _env, ...found } = await detectInstall(await deps.sessions.session(serverId));
-  return found satisfies Omit<DetectedInstall, 'env'>;
+export async function detectServer(deps: Pick<HostDeps, 'sessions' | 'files'>, serverId: string) {
+  const { env, ...found } = await detectInstall(await deps.sessions.session(serverId));
+  // Adoption keeps a PDS as it is, so what today's official installer writes and this pds.env
+  // lacks (an older install has no rate limits) is shown for the operator to decide, not added.
+  const template = await deps.files.read('pds.env.template');
+  const missingSettings = env ? missingDefaults(template, [...env].map(([k, v]) => `${k}=${v}`).join('\n')) : [];
+  return { ...(found satisfies Omit<DetectedInstall, 'env'>), missingSettings };
 }
 
 /**

@@ -160,6 +160,8 @@ export const hostsCalls = {
       ),
       /** Names of the secret-bearing variables on the server (names only). */
       secretSettings: z.array(z.string()),
+      /** Settings (NAME=value, constants) today's official installer writes that this pds.env lacks. */
+      missingSettings: z.array(z.string().regex(/^[A-Z0-9_]+=[A-Za-z0-9._:/-]*$/)),
     }),
   ),
   /** Manages an existing install as it is; importSecrets (the user's consent) copies its secrets into the keychain. */

@@ -206,6 +206,15 @@ export function ConnectServer() {
             ) : null}
             . Hearth can manage it as it is, without reinstalling anything.
           </p>
+          {detected.missingSettings.length ? (
+            <div className="note" role="note">
+              <p>
+                Its settings lack what the official installer writes today: <span className="mono">{detected.missingSettings.join(', ')}</span>.
+                {detected.missingSettings.some((line) => line.startsWith('PDS_RATE_LIMITS_ENABLED=')) ? ' Without rate limits, anyone can try passwords against its accounts as fast as it answers.' : ''}
+              </p>
+              <p className="muted small">Hearth adopts the PDS as it is. To add them, append the lines to /pds/pds.env on the server and restart the PDS (Servers → Restart).</p>
+            </div>
+          ) : null}
           {adopted ? (
             <div className="actions">
               <p className="connect-ok" role="status">
