@@ -221,7 +221,9 @@ describe('DigitalOcean wizard in browser mode (stand-in API, simulated engine)',
     expect((await shown.getByRole('row').allTextContents()).slice(1)).toEqual([`Apds.elsewhere.org${droplet.host}`, `A*.pds.elsewhere.org${droplet.host}`]);
     // This machine resolves nothing outside: Hearth keeps waiting, and says what it found.
     await visible(page.getByText(/Create these two records at your DNS provider; Hearth checks again every 15 s/));
-    await visible(page.getByText(/pds\.elsewhere\.org → nothing/), 20_000);
+    await visible(page.getByRole('paragraph').filter({ hasText: /pds\.elsewhere\.org → nothing/ }), 20_000);
+    // The hand-over job's own log says the same while it waits.
+    await visible(page.getByRole('log', { name: 'Install log' }).getByText(/Waiting for both names to point at .*pds\.elsewhere\.org → nothing/));
     await visible(page.getByText(`Host key pinned on first connection: ${droplet.hostKeyFingerprint}`));
     await page.screenshot({ path: `${shots}/do-manual-dns.png`, fullPage: true });
   });

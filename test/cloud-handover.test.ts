@@ -1,7 +1,8 @@
 /**
  * The DigitalOcean wizard's hand-over: the droplet the stack creates is handed to the SSH installer
  * (connect with the key registered at DigitalOcean, host key pinned on first use, preflight with the
- * DNS check against the reserved IP, install job) and ends with a healthy PDS.
+ * DNS check against the reserved IP, then the hand-over job that installs) and ends with a healthy
+ * PDS. The hand-over job's waits, cancel and lock are in cloud-handover-job.test.ts.
  *
  * Real: Hearth's core, the keychain (run inside scripts/with-keyring.sh), a PLC, and the "droplet":
  * a test server (Debian 12 root + sshd on loopback, test/support/test-server.ts) reached over real
@@ -124,11 +125,14 @@ describe.skipIf(unavailable)('DigitalOcean wizard hand-over to the SSH install (
     expect(ready.ok).toBe(true);
   });
 
-  it('installs the PDS on the droplet and it answers healthy over HTTPS', async () => {
+  it('installs the PDS on the droplet (the wizard’s hand-over job) and it answers healthy over HTTPS', async () => {
     const started = Date.now();
-    const { jobId } = await call('hosts.install', { serverId: SERVER_ID, hostname: HOSTNAME, tlsMode: 'internal', plcUrl: plc.url, ...ports });
+    const { jobId } = await call('cloud.handOver', { serverId: SERVER_ID, tlsMode: 'internal', plcUrl: plc.url, ...ports });
     const job = await settle(jobId);
     expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    // The key pinned by the first connection above is the one the job found: nothing re-pinned.
+    expect(job.log.map((l) => l.message)).toContain(`The droplet presented its pinned host key ${droplet.hostKeyFingerprint}.`);
+    expect(await call('cloud.handOverStatus', { jobId })).toMatchObject({ phase: 'done', hostKeyFingerprint: droplet.hostKeyFingerprint, preflight: { ok: true } });
     console.log(`hand-over install took ${Math.round((Date.now() - started) / 1000)} s`);
     const saved = await server();
     expect(saved).toMatchObject({ kind: 'digitalocean', install: { runtime: 'native', hostname: HOSTNAME } });

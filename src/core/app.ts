@@ -11,7 +11,7 @@ import { CloudService, type CloudServiceOptions } from './cloud/index.ts';
 import { ConfigStore } from './config/index.ts';
 import { EventBus, type EventListener } from './events.ts';
 import { hostsHandlers } from './hosts/handlers.ts';
-import { HostManager, systemResolver } from './hosts/index.ts';
+import { HostManager, systemResolver, type ResolveAddresses } from './hosts/index.ts';
 import { downloadsDir } from './backups/download.ts';
 import { HostFiles } from './hosts/templates.ts';
 import { jobsHandlers } from './jobs/handlers.ts';
@@ -40,6 +40,8 @@ export interface AppOptions {
   downloadsDir?: string;
   /** Fixed answers for names, like `curl --resolve` ("pds.test=127.0.0.1,*.pds.test=127.0.0.1"). */
   resolveOverrides?: string;
+  /** Tests substitute the whole resolver here (names whose records change while a job waits for them). */
+  resolve?: ResolveAddresses;
   /** The keychain service name; tests and end-to-end runs use a throwaway one. */
   keychainService?: string;
   /**
@@ -108,7 +110,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     // A broken install: say so at start, not halfway through the first install on a server.
     throw new Error(`Hearth's server files are missing from ${files.dir}: ${missing.join(', ')}. Reinstall Hearth.`);
   }
-  const hosts = new HostManager({ servers, secrets, dataDir: options.dataDir, files, resolve: systemResolver(options.resolveOverrides) });
+  const hosts = new HostManager({ servers, secrets, dataDir: options.dataDir, files, resolve: options.resolve ?? systemResolver(options.resolveOverrides) });
   const backups = new Backups({ dataDir: options.dataDir, secrets, redactor, servers, sandbox, hosts });
   // Scheduled backups fail while Hearth may be closed: the monitor looks at start, after each
   // backup job and every few minutes, and raises app.notification once per failure.

@@ -11,7 +11,7 @@ import { HOST_SCRIPTS_DIR } from './host-files.ts';
  * A real Hearth core on a throwaway data dir, with secrets in the real keychain under a service
  * name of its own so runs never see each other's entries.
  */
-export async function startTestApp(options: Pick<AppOptions, 'cloud'> = {}): Promise<{ app: HearthApp; dataDir: string; secrets: KeyringSecretStore }> {
+export async function startTestApp(options: Pick<AppOptions, 'cloud' | 'resolve'> = {}): Promise<{ app: HearthApp; dataDir: string; secrets: KeyringSecretStore }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hearth-home-'));
   const keychainService = `hearth-test-${randomUUID()}`;
   const app = await createApp({ dataDir, host: 'web', hostFilesDir: HOST_SCRIPTS_DIR, resolveOverrides: process.env.HEARTH_RESOLVE, version: '0.0.0-test', keychainService, ...options });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call } from './define.ts';
+import { PDS_ENV_SAFE, PreflightResult, WebSettings } from './hosts.ts';
 import { JobId } from './jobs.ts';
 import { ServerId } from './servers.ts';
 
@@ -58,10 +59,8 @@ export const WizardDraft = z.object({
   bucketName: z.string().max(63).default(''),
   previewJobId: JobId.nullable().default(null),
   applyJobId: JobId.nullable().default(null),
-  /** The hand-over's install job (hosts.install), once started. */
-  installJobId: JobId.nullable().default(null),
-  /** The droplet's host key as pinned on the first SSH connection ("SHA256:…"). */
-  hostKeyFingerprint: z.string().max(100).nullable().default(null),
+  /** The hand-over job (cloud.handOver), once started: a window opened later follows the same job. */
+  handOverJobId: JobId.nullable().default(null),
   plan: CloudPlanView.nullable().default(null),
   updatedAt: z.string().default(''),
 });
@@ -82,6 +81,24 @@ export const StackSettings = z
 export type StackSettings = z.infer<typeof StackSettings>;
 
 const JobStarted = z.object({ jobId: JobId });
+
+/** Where a hand-over is: connecting (the droplet may still boot), checking, waiting for DNS, installing. */
+export const HandOverPhase = z.enum(['connect', 'preflight', 'waiting-dns', 'install', 'done']);
+export type HandOverPhase = z.infer<typeof HandOverPhase>;
+
+/** What a hand-over job found so far, beyond its progress and log: what the wizard shows beside them. */
+export const HandOverStatus = z.object({
+  jobId: JobId,
+  serverId: ServerId,
+  phase: HandOverPhase,
+  /** The droplet's host key as pinned on the first SSH connection ("SHA256:…"). */
+  hostKeyFingerprint: z.string().nullable(),
+  /** Why the droplet cannot be reached yet, while the job keeps trying (a new droplet is still booting). */
+  unreachable: z.string().nullable(),
+  /** The latest preflight: the DNS check the records table explains, and any failing check. */
+  preflight: PreflightResult.nullable(),
+});
+export type HandOverStatus = z.infer<typeof HandOverStatus>;
 
 export const DoRegionView = z.object({ slug: z.string(), name: z.string(), spaces: z.boolean() });
 export const DoSizeView = z.object({
@@ -152,10 +169,30 @@ export const cloudCalls = {
       .strict(),
     JobStarted,
   ),
+  /**
+   * A job: hands the created droplet to the SSH installer. Connects (retrying while the droplet
+   * boots; the host key is pinned on first use), runs the preflight (waiting, re-checking every
+   * 15 s, while only DNS is missing), then installs the PDS. Running it again finishes the work.
+   * The web settings default to a public server's (ACME, 443/80); others are for LAN boxes and tests.
+   */
+  'cloud.handOver': call(
+    z
+      .object({
+        serverId: ServerId,
+        ...WebSettings,
+        /** The PLC directory; default https://plc.directory (a private one is for a private network). */
+        plcUrl: z.url({ protocol: /^https?$/ }).regex(PDS_ENV_SAFE, "a PLC address has letters, digits and . _ : / @ % + = , - only (it is written into the server's pds.env)").optional(),
+      })
+      .strict(),
+    JobStarted,
+  ),
+  /** What a hand-over job found so far (phase, pinned host key, latest preflight), or null once Hearth restarted. */
+  'cloud.handOverStatus': call(z.object({ jobId: JobId }).strict(), HandOverStatus.nullable()),
   /** The per-resource rows of a running or finished stack job. */
   'cloud.resources': call(z.object({ jobId: JobId }).strict(), z.array(ResourceRow)),
 };
 
 export const cloudEvents = {
   'cloud.resources': z.object({ jobId: JobId, rows: z.array(ResourceRow) }),
+  'cloud.handOver': HandOverStatus,
 };

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
-import type { CallOutput, CloudPlanView, DoSizeView, ResourceRow, WizardDraft } from '../../../shared/contract/index.ts';
+import type { CallOutput, CloudPlanView, DoSizeView, HandOverPhase, HandOverStatus, ResourceRow, WizardDraft } from '../../../shared/contract/index.ts';
 import type { ErrorInfo } from '../../../shared/errors.ts';
 import { call, getBridge, toErrorInfo } from '../../bridge/index.ts';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
@@ -42,8 +42,7 @@ function newDraft(): WizardDraft {
     bucketName: '',
     previewJobId: null,
     applyJobId: null,
-    installJobId: null,
-    hostKeyFingerprint: null,
+    handOverJobId: null,
     plan: null,
     updatedAt: '',
   };
@@ -652,19 +651,39 @@ function CreateStep({ draft, onBack, onNext }: { draft: WizardDraft; onBack: () 
   );
 }
 
-type HandOverPhase = 'connect' | 'preflight' | 'install';
 const PHASE_WORDS: Record<HandOverPhase, string> = {
   connect: 'Connecting to the droplet over SSH…',
   preflight: 'Checking the droplet before installing (system, ports, DNS)…',
+  'waiting-dns': 'Waiting for both names to point at the droplet before installing (checked every 15 s)…',
   install: 'Installing the PDS…',
+  done: 'The PDS is installed.',
 };
 
+/** What the hand-over job found so far (phase, pinned host key, latest preflight): read once, then followed live. */
+function useHandOverStatus(jobId: string | null): HandOverStatus | null {
+  const [status, setStatus] = useState<HandOverStatus | null>(null);
+  useEffect(() => {
+    if (!jobId) return;
+    let live = true;
+    void call('cloud.handOverStatus', { jobId })
+      .then((found) => live && found && setStatus((current) => (current?.jobId === jobId ? current : found)))
+      .catch(() => undefined);
+    const off = getBridge().bridge.on('cloud.handOver', (payload) => {
+      if (payload.jobId === jobId) setStatus(payload);
+    });
+    return () => {
+      live = false;
+      off();
+    };
+  }, [jobId]);
+  return status?.jobId === jobId ? status : null;
+}
+
 /**
- * The hand-over: the new droplet goes to the SSH installer. Connect (the host key is pinned on
- * first use and its fingerprint shown), preflight (DNS must name the reserved IP: in manual DNS
- * mode this waits for the records), then the install job. Each part can be re-run, so after the
- * window closes the wizard simply starts again from the first part not done (a running or finished
- * install job is kept in the draft).
+ * The hand-over: the new droplet goes to the SSH installer, as one core job (cloud.handOver) that
+ * connects, pins the host key, waits for DNS and installs. This step only follows it: it starts
+ * one when the draft has none, keeps its id in the draft (a window opened later follows the same
+ * job), and shows its phase, findings and log; Try again starts it again, which finishes the work.
  */
 function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partial<WizardDraft>, o?: { now?: boolean }) => void }) {
   const navigate = useUiStore((s) => s.navigate);
@@ -673,7 +692,6 @@ function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partia
   const { job: refresh, lines: refreshLines } = useJob(refreshJob);
   const server = useServersStore((s) => s.servers?.find((x) => x.id === draft.serverId) ?? null);
   const address = server?.url ?? null;
-  const ssh = server?.ssh ?? null;
 
   const [outputs, setOutputs] = useState<CallOutput<'cloud.outputs'>>(null);
   const [destroyCheck, setDestroyCheck] = useState<CallOutput<'cloud.destroyCheck'> | null>(null);
@@ -690,73 +708,50 @@ function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partia
       ? 'Replacing the droplet restores this server’s latest backup onto a new droplet, so it stays off until this server has a backup: set backups up on the Backups screen.'
       : null;
 
-  const [phase, setPhase] = useState<HandOverPhase>('connect');
-  const [handOverError, setHandOverError] = useState<ErrorInfo | null>(null);
-  const [checks, setChecks] = useState<CallOutput<'hosts.preflight'> | null>(null);
-  const [attempt, setAttempt] = useState(0);
-  const { job: install, lines: installLines } = useJob(draft.installJobId);
+  const jobId = draft.handOverJobId;
+  const { job, lines } = useJob(jobId);
+  const status = useHandOverStatus(jobId);
+  const [startError, setStartError] = useState<ErrorInfo | null>(null);
   const [health, setHealth] = useState<CallOutput<'servers.health'> | null>(null);
 
-  const sshHost = ssh?.host ?? null;
-  const sshPort = ssh?.port ?? null;
-  const sshUser = ssh?.username ?? null;
-  const hostname = outputs?.hostname ?? null;
-  const pinned = draft.hostKeyFingerprint;
-  // Read inside the hand-over without restarting it when the first connection pins the key.
-  const pinnedRef = useRef(pinned);
+  const serverId = draft.serverId;
+  const start = useCallback(
+    () =>
+      call('cloud.handOver', { serverId }).then(
+        ({ jobId: started }) => {
+          setStartError(null);
+          update({ handOverJobId: started }, { now: true });
+        },
+        (err) => setStartError(toErrorInfo(err)),
+      ),
+    [serverId, update],
+  );
+  // The first time this step opens there is no hand-over yet. Once only, even when React runs
+  // effects twice; a draft already done (from a Hearth before the hand-over job) is not redone.
+  const startedOnce = useRef(false);
+  const needsStart = !jobId && draft.step === 'install';
   useEffect(() => {
-    pinnedRef.current = pinned;
-  }, [pinned]);
-  useEffect(() => {
-    if (draft.installJobId || !sshHost || !sshPort || !sshUser || !hostname) return;
-    let live = true;
-    let timer: number | undefined;
-    const again = (ms: number) => (timer = window.setTimeout(() => void step(), ms));
-    const step = async (): Promise<void> => {
-      try {
-        setPhase('connect');
-        const { hostKeyFingerprint } = await call('hosts.connect', { serverId: draft.serverId, host: sshHost, port: sshPort, username: sshUser });
-        if (!live) return;
-        setHandOverError(null);
-        if (hostKeyFingerprint !== pinnedRef.current) update({ hostKeyFingerprint }, { now: true });
-        setPhase('preflight');
-        const result = await call('hosts.preflight', { serverId: draft.serverId, hostname });
-        if (!live) return;
-        setChecks(result);
-        if (!result.ok) {
-          // Only DNS missing: the records are on their way (manual mode) or propagating. Keep checking.
-          if (result.checks.every((c) => c.status !== 'fail' || c.id === 'dns')) again(15_000);
-          return;
-        }
-        const { jobId } = await call('hosts.install', { serverId: draft.serverId, hostname });
-        if (live) update({ installJobId: jobId }, { now: true });
-      } catch (err) {
-        if (!live) return;
-        const info = toErrorInfo(err);
-        setHandOverError(info);
-        // A new droplet takes a minute or two to boot and start sshd: keep trying while it cannot be reached.
-        if (info.code === 'NETWORK') again(10_000);
-      }
-    };
-    void step();
-    return () => {
-      live = false;
-      window.clearTimeout(timer);
-    };
-  }, [draft.installJobId, draft.serverId, sshHost, sshPort, sshUser, hostname, update, attempt]);
+    if (!needsStart || startedOnce.current) return;
+    startedOnce.current = true;
+    void start();
+  }, [needsStart, start]);
 
-  const installState = install?.state ?? null;
+  const jobState = job?.state ?? null;
+  const installed = jobState === 'succeeded' || (!jobId && draft.step === 'done');
   useEffect(() => {
-    if (installState !== 'succeeded') return;
+    if (!installed) return;
     if (draft.step !== 'done') update({ step: 'done' }, { now: true });
     void useServersStore.getState().load();
     void call('servers.health', { serverId: draft.serverId }).then(setHealth).catch(() => undefined);
-  }, [installState, draft.step, draft.serverId, update]);
+  }, [installed, draft.step, draft.serverId, update]);
 
+  const running = Boolean(jobId) && (!job || job.state === 'running');
+  const phase: HandOverPhase = installed ? 'done' : (status?.phase ?? 'connect');
+  // After a restart the job's status is gone; the pinned key is still in the server's entry.
+  const pinned = status?.hostKeyFingerprint ?? server?.ssh?.hostKey ?? null;
+  const checks = status?.preflight ?? null;
   const dnsCheck = checks?.checks.find((c) => c.id === 'dns');
-  const failing = checks && !checks.ok ? checks.checks.filter((c) => c.status === 'fail') : [];
-  const currentPhase: HandOverPhase = draft.installJobId ? 'install' : phase;
-  const waitingForDns = !draft.installJobId && failing.length > 0 && failing.every((c) => c.id === 'dns');
+  const blocking = checks && !checks.ok ? checks.checks.filter((c) => c.status === 'fail' && c.id !== 'dns') : [];
 
   return (
     <section className="panel" aria-labelledby="do-install-title">
@@ -775,18 +770,18 @@ function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partia
           Host key pinned on first connection: <span className="mono">{pinned}</span>. Hearth refuses to connect if the droplet ever presents another key.
         </p>
       ) : null}
-      {installState === 'succeeded' ? (
+      {installed ? (
         <p role="status" className="do-ok">
           {health?.status === 'healthy'
-            ? `Your PDS is running and healthy at ${address ?? `https://${hostname ?? ''}`}${health.version ? ` (version ${health.version})` : ''}.`
+            ? `Your PDS is running and healthy at ${address ?? `https://${outputs?.hostname ?? ''}`}${health.version ? ` (version ${health.version})` : ''}.`
             : health
               ? `The PDS is installed; its health check says: ${health.message}`
               : 'The PDS is installed. Checking its health…'}
         </p>
-      ) : installState && installState !== 'running' ? null : (
-        <p role="status">{waitingForDns ? 'Waiting for both names to point at the droplet before installing (checked every 15 s)…' : PHASE_WORDS[currentPhase]}</p>
-      )}
-      {outputs && installState !== 'succeeded' && (dnsCheck ? dnsCheck.status === 'fail' : outputs.dnsManual) ? (
+      ) : running ? (
+        <p role="status">{PHASE_WORDS[phase]}</p>
+      ) : null}
+      {outputs && !installed && phase !== 'install' && (dnsCheck ? dnsCheck.status === 'fail' : outputs.dnsManual) ? (
         <div className="do-records">
           <p>
             {outputs.dnsManual ? 'Create these two records at your DNS provider' : 'DigitalOcean’s DNS records are not visible yet'}; Hearth checks again every 15 s and installs as soon as both names point to the server:
@@ -795,45 +790,43 @@ function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partia
           {dnsCheck ? <p className="muted small">{dnsCheck.detail}</p> : null}
         </div>
       ) : null}
-      {failing.some((c) => c.id !== 'dns') ? (
+      {blocking.length ? (
         <div className="do-warning" role="alert">
           <p>The droplet is not ready for the install:</p>
           <ul>
-            {failing
-              .filter((c) => c.id !== 'dns')
-              .map((c) => (
-                <li key={c.id}>
-                  <strong>{c.label}:</strong> {c.detail} {c.fix}
-                </li>
-              ))}
+            {blocking.map((c) => (
+              <li key={c.id}>
+                <strong>{c.label}:</strong> {c.detail} {c.fix}
+              </li>
+            ))}
           </ul>
-          <button type="button" className="button" onClick={() => setAttempt((n) => n + 1)}>
-            Check again
-          </button>
         </div>
       ) : null}
-      {handOverError && !draft.installJobId ? (
-        <ErrorMessage error={handOverError} title={handOverError.code === 'NETWORK' ? 'The droplet does not answer over SSH yet (trying again every 10 s).' : 'Could not hand the droplet to the installer.'}>
-          <button type="button" className="button" onClick={() => setAttempt((n) => n + 1)}>
+      {running && status?.unreachable && phase === 'connect' ? (
+        <ErrorMessage error={{ code: 'NETWORK', message: status.unreachable, hint: '' }} title="The droplet does not answer over SSH yet (trying again every 10 s)." />
+      ) : null}
+      {startError ? (
+        <ErrorMessage error={startError} title="Could not hand the droplet to the installer.">
+          <button type="button" className="button" onClick={() => void start()}>
             Try again
           </button>
         </ErrorMessage>
       ) : null}
-      {draft.installJobId ? (
+      {jobId ? (
         <>
-          {installState === 'running' || !install ? (
+          {running ? (
             <>
-              <ProgressBar value={install?.progress ?? 0} label="Install progress" step={install?.step || 'Starting…'} />
+              {phase === 'install' ? <ProgressBar value={job?.progress ?? 0} label="Install progress" step={job?.step || 'Starting…'} /> : null}
               <div className="actions">
-                <button type="button" className="button" onClick={() => void call('jobs.cancel', { id: draft.installJobId! }).catch(() => undefined)}>
+                <button type="button" className="button" onClick={() => void call('jobs.cancel', { id: jobId }).catch(() => undefined)}>
                   Cancel the install
                 </button>
               </div>
             </>
-          ) : installState !== 'succeeded' ? (
-            <ErrorMessage error={install.error ?? { code: 'INTERNAL', message: 'The install did not finish.', hint: '' }} title="Installing the PDS did not finish.">
-              <button type="button" className="button button-primary" onClick={() => update({ installJobId: null }, { now: true })}>
-                Run the install again
+          ) : jobState !== 'succeeded' ? (
+            <ErrorMessage error={job?.error ?? { code: 'INTERNAL', message: 'The install did not finish.', hint: '' }} title="Installing the PDS did not finish.">
+              <button type="button" className="button button-primary" onClick={() => void start()}>
+                Try again
               </button>
             </ErrorMessage>
           ) : (
@@ -844,8 +837,14 @@ function InstallStep({ draft, update }: { draft: WizardDraft; update: (c: Partia
             </div>
           )}
           <h3 className="subheading">Install log</h3>
-          <JobLog lines={installLines} label="Install log" />
+          <JobLog lines={lines} label="Install log" />
         </>
+      ) : installed ? (
+        <div className="actions">
+          <button type="button" className="button button-primary" onClick={() => navigate({ screen: 'servers' })}>
+            Go to Servers
+          </button>
+        </div>
       ) : null}
       <div className="actions">
         <button
