@@ -20,6 +20,7 @@ import { Sandbox } from '../src/core/sandbox/index.ts';
 import { KeyringSecretStore } from '../src/core/secrets/keyring-store.ts';
 import type { BackupTargetFields } from '../src/shared/contract/backups.ts';
 import { startS3Server, type S3Fixture } from './support/s3-server.ts';
+import { watchFirehose, type FirehoseWatcher } from './support/firehose.ts';
 import { hostFiles } from './support/host-files.ts';
 
 function jobContext(onStep?: (step: string) => void, signal: AbortSignal = new AbortController().signal) {
@@ -95,6 +96,8 @@ describe('backups of a real PDS (sandbox) to S3 with restic', () => {
   let service: BackupService;
   let host: BackupHost;
   let pdsUrl: string;
+  let plcUrl: string;
+  let firehose: FirehoseWatcher | undefined;
   let target: BackupTargetFields;
   const accounts: Account[] = [];
   let before: Map<string, RepoState>;
@@ -107,19 +110,24 @@ describe('backups of a real PDS (sandbox) to S3 with restic', () => {
     redactor = new Redactor();
     store = new KeyringSecretStore({ service: `hearth-test-${randomUUID()}`, redactor });
     sandbox = new Sandbox({ dataDir, secrets: store, redactor });
-    pdsUrl = (await sandbox.start(jobContext().ctx)).pdsUrl;
+    const started = await sandbox.start(jobContext().ctx);
+    pdsUrl = started.pdsUrl;
+    plcUrl = started.plcUrl;
     service = new BackupService({ dataDir, secrets: store, redactor });
     host = sandboxBackupHost({ dataDir, sandbox, name: 'This computer (sandbox)', files: hostFiles });
     target = { endpoint: s3.endpoint, region: s3.region, bucket: 'hearth-backups', prefix: 'sandbox', pathStyle: true, accessKeyId: s3.accessKeyId };
   });
 
   afterAll(async () => {
+    await firehose?.close();
     await sandbox?.remove().catch(() => undefined);
     await s3?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('fills the PDS with randomized accounts, posts, likes, follows and blobs', async () => {
+    // A consumer as a relay is one, from the start: it keeps its cursor through every restart.
+    firehose = watchFirehose(pdsUrl, { plcUrl });
     const n = 3 + randomInt(3);
     for (let i = 0; i < n; i++) {
       const agent = new AtpAgent({ service: pdsUrl });
@@ -258,6 +266,15 @@ describe('backups of a real PDS (sandbox) to S3 with restic', () => {
     // The account made after the snapshot is gone from this PDS.
     const gone = await fetch(`${pdsUrl}/xrpc/com.atproto.sync.getLatestCommit?did=${late.data.did}`);
     expect(gone.ok).toBe(false);
+
+    // The firehose went on past everything the consumer saw before the restore (the sequencer
+    // came back from the snapshot, behind it): a post written now reaches it.
+    expect(steps.some((step) => /^Moving the firehose sequence from \d+ to \d+/.test(step))).toBe(true);
+    const seen = firehose!.highest();
+    expect(seen).toBeGreaterThan(0);
+    await accounts[0]!.agent.login({ identifier: accounts[0]!.handle, password: accounts[0]!.password });
+    await accounts[0]!.agent.post({ text: 'after the restore' });
+    expect(await firehose!.nextAbove(seen)).toBeGreaterThan(seen);
 
     const snaps = await service.snapshots(host);
     expect(snaps.map((s) => s.kind)).toContain('pre-restore');

@@ -22,6 +22,7 @@ import type { KeyringSecretStore } from '../src/core/secrets/index.ts';
 import { secretAccount } from '../src/core/secrets/secret-store.ts';
 import { startTestApp } from './support/app.ts';
 import { contractCalls } from './support/calls.ts';
+import { watchFirehose, type FirehoseWatcher } from './support/firehose.ts';
 import { freePort, startPlc } from './support/plc.ts';
 import { startS3Server, type S3Fixture } from './support/s3-server.ts';
 import { startTestServer, testServerUnavailable, type TestServer } from './support/test-server.ts';
@@ -41,6 +42,8 @@ describe.skipIf(unavailable)('backup and restore of a PDS Hearth installed on a 
   let url: string;
   let fetch: typeof globalThis.fetch;
   const users: { handle: string; password: string; did: string }[] = [];
+  // A consumer on the PDS's firehose, as a relay is one (the PDS's own port: same network here).
+  let firehose: FirehoseWatcher | undefined;
   const { call, settled } = contractCalls(() => app);
   // Installs on a busy 2-core machine take minutes: wait as long as they may.
   const finished = (jobId: string) => settled(jobId, 900_000);
@@ -59,6 +62,7 @@ describe.skipIf(unavailable)('backup and restore of a PDS Hearth installed on a 
   }, 600_000);
   let replacement: TestServer | undefined;
   afterAll(async () => {
+    await firehose?.close();
     await app?.close();
     await Promise.all([server?.stop(), replacement?.stop(), plc?.close(), s3?.close()]);
   });
@@ -72,6 +76,7 @@ describe.skipIf(unavailable)('backup and restore of a PDS Hearth installed on a 
     const install = await finished((await call('hosts.install', { serverId, hostname: HOSTNAME, tlsMode: 'internal', plcUrl: plc.url, ...ports })).jobId);
     expect(install.error).toBeNull();
     url = (await call('servers.list', {})).find((s) => s.id === serverId)!.url;
+    firehose = watchFirehose(`http://127.0.0.1:${ports.pdsPort}`, { plcUrl: plc.url });
     fetch = serverFetch({ resolve: systemResolver(process.env.HEARTH_RESOLVE), ca: await readFile(join(dataDir, 'hosts', serverId, 'caddy-root.crt'), 'utf8') });
     const admin = `Basic ${Buffer.from(`admin:${await secrets.get(secretAccount(serverId, 'admin-password'))}`).toString('base64')}`;
     for (let i = 0; i < 3; i++) {
@@ -119,6 +124,14 @@ describe.skipIf(unavailable)('backup and restore of a PDS Hearth installed on a 
     }
     // The restored files belong to the PDS's own user again.
     expect((await server.exec('stat -c %U /pds/account.sqlite')).stdout.trim()).toBe('pds');
+    expect((await server.exec('stat -c %U /pds/sequencer.sqlite')).stdout.trim()).toBe('pds');
+    // The sequencer came back from the snapshot, behind what the consumer saw; its next event
+    // still comes after every one it had.
+    const seen = firehose!.highest();
+    const writer = new AtpAgent({ service: url, fetch });
+    await writer.login({ identifier: users[0]!.handle, password: users[0]!.password });
+    await writer.post({ text: 'after the restore' });
+    expect(await firehose!.nextAbove(seen)).toBeGreaterThan(seen);
   }, 900_000);
 
   it('recovers onto a second, empty server after the first is gone: same heads and blobs, old passwords and sessions work, DIDs resolve there', async () => {
@@ -133,10 +146,14 @@ describe.skipIf(unavailable)('backup and restore of a PDS Hearth installed on a 
     const backup = await finished((await call('backups.backupNow', { serverId })).jobId);
     expect(backup.error).toBeNull();
     const atBackup = await heads();
-    // Written after the last backup: lost with the old server.
+    // Written after the last backup: lost with the old server, but relays saw its sequence number.
+    const lastSeen = firehose!.highest();
     await agent.post({ text: 'after the last backup' });
+    const relayCursor = await firehose!.nextAbove(lastSeen);
 
     // The disaster: the old server is gone for good.
+    await firehose!.close();
+    firehose = undefined;
     await server.stop();
 
     replacement = await startTestServer();
@@ -147,6 +164,9 @@ describe.skipIf(unavailable)('backup and restore of a PDS Hearth installed on a 
     const recover = await finished((await call('backups.recover', { serverId: key.serverId, fromServerId: serverId, tlsMode: 'internal', ...ports })).jobId);
     expect(recover.error).toBeNull();
     expect(recover.state).toBe('succeeded');
+    // The relay follows the hostname to the new server with the cursor it had: what is written
+    // there now must come after everything the old server sent, the post lost with it included.
+    firehose = watchFirehose(`http://127.0.0.1:${ports.pdsPort}`, { plcUrl: plc.url, cursor: relayCursor });
 
     const moved = (await call('servers.list', {})).find((s) => s.id === key.serverId)!;
     expect(moved.install?.hostname).toBe(HOSTNAME);
@@ -163,6 +183,10 @@ describe.skipIf(unavailable)('backup and restore of a PDS Hearth installed on a 
       await again.login({ identifier: u.handle, password: u.password });
       expect(again.session?.did).toBe(u.did);
     }
+    const poster = new AtpAgent({ service: url, fetch });
+    await poster.login({ identifier: first.handle, password: first.password });
+    await poster.post({ text: 'on the new server' });
+    expect(await firehose.nextAbove(relayCursor)).toBeGreaterThan(relayCursor);
     const resumed = await fetch(`${url}/xrpc/com.atproto.server.getSession`, { headers: { authorization: `Bearer ${session.accessJwt}` } });
     expect(resumed.status).toBe(200);
     expect(((await resumed.json()) as { did: string }).did).toBe(first.did);

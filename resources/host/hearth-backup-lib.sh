@@ -197,6 +197,33 @@ repo_heads() {
   heads_of_stores "${stores[@]}"
 }
 
+# The highest firehose sequence number a PDS data dir's sequencer has given out (0 if none): the
+# larger of the newest event it keeps and SQLite's AUTOINCREMENT counter (events get pruned).
+# A sequencer without those tables (not a PDS's) counts as 0.
+highest_seq() {
+  local db="$1/sequencer.sqlite" tables counter="0"
+  if [ ! -f "$db" ]; then
+    echo 0
+    return 0
+  fi
+  tables=" $(sqlite3 -readonly "$db" "SELECT group_concat(name, ' ') FROM sqlite_master WHERE type = 'table' AND name IN ('repo_seq', 'sqlite_sequence');") "
+  case "$tables" in
+    *" repo_seq "*) ;;
+    *)
+      echo 0
+      return 0
+      ;;
+  esac
+  case "$tables" in *" sqlite_sequence "*) counter="(SELECT seq FROM sqlite_sequence WHERE name = 'repo_seq')" ;; esac
+  sqlite3 -readonly "$db" "SELECT max(coalesce((SELECT max(seq) FROM repo_seq), 0), coalesce($counter, 0));"
+}
+
+# Whether a data dir's sequencer can have its counter moved (a PDS's: repo_seq with AUTOINCREMENT).
+has_seq_counter() {
+  [ -f "$1/sequencer.sqlite" ] || return 1
+  [ "$(sqlite3 -readonly "$1/sequencer.sqlite" "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('repo_seq', 'sqlite_sequence');")" = 2 ]
+}
+
 account_count() {
   local db="$1/account.sqlite"
   if [ -f "$db" ]; then sqlite3 -readonly "$db" 'SELECT count(*) FROM actor;'; else echo 0; fi

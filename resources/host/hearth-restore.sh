@@ -5,7 +5,8 @@
 #                                      HEARTH_PDS_STOP_CMD / HEARTH_PDS_START_CMD, rolling back by itself
 #   hearth-restore.sh prepare SNAPSHOT restore into a work dir beside the data, check every SQLite
 #                                      file, take a safety snapshot of the live data (PDS still up)
-#   hearth-restore.sh swap             (PDS stopped) move the live files aside, the restored ones in
+#   hearth-restore.sh swap [MARGIN]    (PDS stopped) move the live files aside, the restored ones in,
+#                                      and keep the firehose sequence ahead (see keep_sequence_ahead)
 #   hearth-restore.sh check            the live data matches the snapshot: accounts, each repo's head
 #   hearth-restore.sh rollback         (PDS stopped) put the files moved aside back, byte for byte
 #   hearth-restore.sh finish           drop the files moved aside and the work dir
@@ -102,8 +103,31 @@ prepare() {
   printf 'result {"ok":true,"safetySnapshotId":"%s","accounts":%s}\n' "$safety" "$(cat "$WORK_DIR/expected-accounts")"
 }
 
+# Relays and every other firehose consumer hold a cursor at the highest sequence number they saw
+# from this PDS and take only events above it. A sequencer brought back from a snapshot is behind
+# that, so without this the events written after a restore would be ignored ("my posts don't show
+# up"). With the PDS stopped, the restored sequencer's AUTOINCREMENT counter moves to the highest
+# number the data it replaces gave out, or, when that data is not the PDS's (recovery onto a new
+# server, whose old one is gone), to the snapshot's own plus MARGIN: room for what the lost
+# server gave out after its last backup.
+keep_sequence_ahead() {
+  local margin="$1" owner="$2" db="$PDS_DATA_DIR/sequencer.sqlite" before restored target
+  [[ "$margin" =~ ^[0-9]{1,12}$ ]] || die "the sequence margin must be a whole number"
+  has_seq_counter "$PDS_DATA_DIR" || return 0
+  before="$(highest_seq "$BEFORE_DIR")"
+  restored="$(highest_seq "$PDS_DATA_DIR")"
+  target=$((restored + margin))
+  if [ "$before" -gt "$target" ]; then target="$before"; fi
+  [ "$target" -gt "$restored" ] || return 0
+  progress 0.62 "Moving the firehose sequence from $restored to $target, past what relays have seen"
+  sqlite3 -bail "$db" "UPDATE sqlite_sequence SET seq = $target WHERE name = 'repo_seq'; INSERT INTO sqlite_sequence (name, seq) SELECT 'repo_seq', $target WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'repo_seq');"
+  chown "$owner" "$db" "$db"-* 2>/dev/null || true
+}
+
 swap() {
   [ "$(cat "$STATE_FILE" 2>/dev/null)" = prepared ] || die "nothing prepared to restore"
+  local margin="${1:-0}"
+  [[ "$margin" =~ ^[0-9]{1,12}$ ]] || die "the sequence margin must be a whole number"
   progress 0.6 "Putting the snapshot's data in place"
   mkdir -p "$BEFORE_DIR"
   echo swapping >"$STATE_FILE"
@@ -127,6 +151,7 @@ swap() {
   done < <(swapped_items "$NEW_DIR")
   # A fresh server (disaster recovery) has no pds.env yet: take the snapshot's.
   if [ ! -f "$PDS_ENV_FILE" ] && [ -f "$WORK_DIR/pds.env" ]; then cp -p "$WORK_DIR/pds.env" "$PDS_ENV_FILE"; fi
+  keep_sequence_ahead "$margin" "$owner"
   echo swapped >"$STATE_FILE"
   echo 'result {"ok":true}'
 }
@@ -200,7 +225,7 @@ run() {
   progress 0.55 "Stopping the PDS"
   bash -c "$stop_cmd"
   local problem=""
-  swap || problem="the restored files could not be put in place"
+  swap "${HEARTH_SEQ_MARGIN:-0}" || problem="the restored files could not be put in place"
   if [ -z "$problem" ]; then
     progress 0.7 "Starting the PDS"
     # fd 9 is the lock: a PDS started from here must not hold it for as long as it runs.
@@ -225,8 +250,8 @@ run() {
 case "$command" in
   run | prepare | swap | rollback | finish)
     take_lock
-    "$command"
+    if [ "$command" = swap ]; then swap "$snapshot"; else "$command"; fi
     ;;
   check | heads) "$command" ;;
-  *) die "usage: hearth-restore.sh run|prepare SNAPSHOT, or swap|check|rollback|finish" ;;
+  *) die "usage: hearth-restore.sh run|prepare SNAPSHOT, swap [MARGIN], or check|rollback|finish" ;;
 esac

@@ -74,6 +74,14 @@ async function tunneledHost(services: Services, to: Server): Promise<BackupHost>
   return { ...host, pdsUrl: async () => tunnel.url, fetch: tunnel.fetch };
 }
 
+/**
+ * How far past a snapshot's last firehose sequence number a recovery without a last backup
+ * starts: relays ignore events at or below the number they last saw, and a lost server may have
+ * given out many after its last backup (a busy PDS, a backup a day). Numbers are 64-bit and gaps
+ * are allowed, so a generous jump costs nothing.
+ */
+export const RECOVERY_SEQUENCE_MARGIN = 1_000_000;
+
 export async function recoverOnto(services: Services, request: RecoverRequest, ctx: JobContext): Promise<{ snapshotId: string; accounts: number }> {
   const { from, to, hostname } = assertRecoverable(services, request.fromServerId, request.serverId);
   const { service } = services.backups;
@@ -119,7 +127,10 @@ export async function recoverOnto(services: Services, request: RecoverRequest, c
     const latest = (await service.snapshots(host)).filter((s) => isRestorable(s.kind))[0];
     if (!latest) throw new HearthError('NOT_FOUND', `The backup store of ${from.name} holds no snapshot.`, 'Nothing can be restored from it.');
     ctx.log(`Restoring the latest snapshot, ${latest.shortId} from ${latest.time} (${latest.accounts ?? '?'} accounts).`);
-    const restored = await service.restore(host, jobPart(ctx, 0.65, 0.98), latest.id);
+    // After a last backup the snapshot holds every sequence number the old server gave out;
+    // without one, the old server may have gone on after it: leave room (see RECOVERY_SEQUENCE_MARGIN).
+    if (!request.finalBackup) ctx.log(`The firehose of ${to.name} starts ${RECOVERY_SEQUENCE_MARGIN.toLocaleString('en')} numbers past the snapshot's, beyond anything ${from.name} can have sent after it, so relays take the new posts.`);
+    const restored = await service.restore(host, jobPart(ctx, 0.65, 0.98), latest.id, { sequenceMargin: request.finalBackup ? 0 : RECOVERY_SEQUENCE_MARGIN });
     const now = services.servers.get(to.id);
     await services.servers.upsert({ ...now, recoveredFrom: { serverId: from.id, name: from.name, at: new Date().toISOString() } });
     oldStopped = null;

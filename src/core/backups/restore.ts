@@ -52,7 +52,23 @@ export async function restorePlan(deps: RestoreDeps, host: BackupHost, snapshotI
  * Restores a snapshot: safety snapshot, stop, swap, start, checks (health, accounts, every repo's
  * latest commit over XRPC). Any failure after the swap rolls back to the very same files.
  */
-export async function restoreSnapshot(deps: RestoreDeps, host: BackupHost, ctx: JobContext, snapshotId: string): Promise<{ safetySnapshotId: string; accounts: number }> {
+export interface RestoreOptions {
+  /**
+   * Restoring onto a server that is not the one the snapshot came from (disaster recovery): the
+   * old one's last sequence numbers are unknown, so the firehose goes on this far beyond the
+   * snapshot's own (hearth-restore.sh keep_sequence_ahead). A restore in place needs none: the
+   * data it replaces says how far the sequence went.
+   */
+  sequenceMargin?: number;
+}
+
+export async function restoreSnapshot(
+  deps: RestoreDeps,
+  host: BackupHost,
+  ctx: JobContext,
+  snapshotId: string,
+  options: RestoreOptions = {},
+): Promise<{ safetySnapshotId: string; accounts: number }> {
   const { scripts, redactor } = deps;
   await deps.writeSettings(host);
   const snapshot = await findSnapshot(deps, host, snapshotId);
@@ -67,7 +83,9 @@ export async function restoreSnapshot(deps: RestoreDeps, host: BackupHost, ctx: 
   try {
     ctx.progress(0.55, 'Stopping the PDS');
     await host.pds.stop(ctx);
-    await scripts.run(host, 'hearth-restore.sh', ['swap'], ctx, [0.55, 0.65]);
+    const margin = options.sequenceMargin ?? 0;
+    if (!Number.isSafeInteger(margin) || margin < 0) throw new HearthError('VALIDATION', 'The sequence margin must be a whole number.', '');
+    await scripts.run(host, 'hearth-restore.sh', ['swap', String(margin)], ctx, [0.55, 0.65]);
     ctx.progress(0.7, 'Starting the PDS');
     await host.pds.start(ctx);
     ctx.progress(0.85, 'Checking the restored data');

@@ -21,7 +21,7 @@ import type { SecretStore } from '../secrets/secret-store.ts';
 import type { BackupHost } from './backup-host.ts';
 import { BackupSecrets } from './backup-secrets.ts';
 import { parseResticSnapshots, parseStatus, toSnapshots } from './restic-output.ts';
-import { restorePlan, restoreSnapshot, type RestoreDeps } from './restore.ts';
+import { restorePlan, restoreSnapshot, type RestoreDeps, type RestoreOptions } from './restore.ts';
 import { explainS3Error, probeTarget } from './s3-probe.ts';
 import { ScriptRunner, type ScriptResult } from './script-runner.ts';
 import { renderSettings, repositoryUrl, resticOptions } from './settings-render.ts';
@@ -202,8 +202,8 @@ export class BackupService {
    * Restores a snapshot: safety snapshot, stop, swap, start, checks (health, accounts, every repo's
    * latest commit over XRPC). Any failure after the swap rolls back to the very same files.
    */
-  async restore(host: BackupHost, ctx: JobContext, snapshotId: string): Promise<{ safetySnapshotId: string; accounts: number }> {
-    return this.#serialize(() => restoreSnapshot(this.#restore, host, ctx, snapshotId));
+  async restore(host: BackupHost, ctx: JobContext, snapshotId: string, options: RestoreOptions = {}): Promise<{ safetySnapshotId: string; accounts: number }> {
+    return this.#serialize(() => restoreSnapshot(this.#restore, host, ctx, snapshotId, options));
   }
 
   #serialize<T>(op: () => Promise<T>): Promise<T> {
