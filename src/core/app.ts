@@ -10,6 +10,7 @@ import { cloudHandlers } from './cloud/handlers.ts';
 import { CloudService, type CloudServiceOptions } from './cloud/index.ts';
 import { ConfigStore } from './config/index.ts';
 import { EventBus, type EventListener } from './events.ts';
+import { FeedService, feedHandlers } from './feed/index.ts';
 import { hostsHandlers } from './hosts/handlers.ts';
 import { HostManager, systemResolver, type ResolveAddresses } from './hosts/index.ts';
 import { downloadsDir } from './backups/download.ts';
@@ -54,6 +55,8 @@ export interface AppOptions {
   cloud?: Pick<CloudServiceOptions, 'automation' | 'simulated' | 'apiUrl' | 'publicIpUrl' | 'resolve4' | 'dropletSshPort'>;
   /** How often the backup status of every server is checked (default 5 min); tests shorten it. */
   backupCheckIntervalMs?: number;
+  /** First retry delay for feed authors that could not be read (default 30 s, doubling); tests shorten it. */
+  feedRetryBaseMs?: number;
 }
 
 export interface HearthApp {
@@ -121,6 +124,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     ...(options.backupCheckIntervalMs && { intervalMs: options.backupCheckIntervalMs }),
     ...(options.onInternalError && { onError: options.onInternalError }),
   });
+  const feed = await FeedService.open({ dataDir: options.dataDir, services: { secrets, servers, sandbox, hosts }, jobs, ...(options.feedRetryBaseMs && { retryBaseMs: options.feedRetryBaseMs }) });
   const services: Services = {
     host: options.host,
     version: options.version,
@@ -137,6 +141,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     hosts,
     backups,
     backupMonitor,
+    feed,
   };
 
   const handlers: Handlers = {
@@ -149,6 +154,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     ...cloudHandlers(services),
     ...hostsHandlers(services),
     ...backupsHandlers(services),
+    ...feedHandlers(services),
   };
 
   backupMonitor.start();
@@ -159,6 +165,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     async close() {
       backupMonitor.stop();
       await jobs.shutdown();
+      feed.close();
       services.hosts.close();
       await sandbox.stop();
       await jobs.flush();

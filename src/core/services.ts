@@ -4,6 +4,7 @@ import type { BackupMonitor } from './backups/monitor.ts';
 import type { CloudService } from './cloud/index.ts';
 import type { ConfigStore } from './config/index.ts';
 import type { EventBus } from './events.ts';
+import type { FeedService } from './feed/index.ts';
 import type { HostManager } from './hosts/index.ts';
 import type { JobManager } from './jobs/index.ts';
 import type { Redactor } from './log/redact.ts';
@@ -31,6 +32,8 @@ export interface Services {
   backups: Backups;
   /** Failed-backup notifications: raised once each, and the ones still true for a window opened later. */
   backupMonitor: BackupMonitor;
+  /** The feed browser: signed-in accounts, their local stores, backfill. */
+  feed: FeedService;
 }
 
 /** The handlers of one service: every call whose name starts with "<service>.". */

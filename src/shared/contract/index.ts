@@ -3,6 +3,7 @@ import { accountsCalls } from './accounts.ts';
 import { appCalls, appEvents } from './app.ts';
 import { backupsCalls, backupsEvents } from './backups.ts';
 import { cloudCalls, cloudEvents } from './cloud.ts';
+import { feedCalls } from './feed.ts';
 import { hostsCalls } from './hosts.ts';
 import { jobsCalls, jobsEvents } from './jobs.ts';
 import { sandboxCalls, sandboxEvents } from './sandbox.ts';
@@ -12,6 +13,7 @@ export * from './accounts.ts';
 export * from './app.ts';
 export * from './backups.ts';
 export * from './cloud.ts';
+export * from './feed.ts';
 export * from './hosts.ts';
 export * from './jobs.ts';
 export * from './sandbox.ts';
@@ -31,6 +33,7 @@ export const calls = {
   ...cloudCalls,
   ...hostsCalls,
   ...backupsCalls,
+  ...feedCalls,
 };
 
 /** Every event core pushes to the renderer, by name. */
