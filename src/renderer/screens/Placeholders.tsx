@@ -1,24 +1,6 @@
 import { ScreenHeading } from '../components/ScreenHeading.tsx';
 import { useAppStore } from '../state/app.ts';
 
-function NotYet({ title, children }: { title: string; children: string }) {
-  return (
-    <div className="screen">
-      <ScreenHeading>{title}</ScreenHeading>
-      <p className="lead">{children}</p>
-    </div>
-  );
-}
-
-export function FeedScreen() {
-  return (
-    <NotYet title="Feed">
-      The feed is not built yet. It will show the posts of the people you follow in time order, read straight from the
-      network.
-    </NotYet>
-  );
-}
-
 export function SettingsScreen() {
   const info = useAppStore((s) => s.info);
   return (
