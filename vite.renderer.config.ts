@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
+import { contentSecurityPolicy as windowCsp } from './src/shared/csp.ts';
 
 /**
  * The renderer (React UI) build. Used as is by the browser-mode build
@@ -11,23 +12,8 @@ import { defineConfig, type Plugin } from 'vite';
 
 const repoRoot = fileURLToPath(new URL('.', import.meta.url));
 
-/**
- * The page's Content-Security-Policy, added to the built index.html only (the dev server needs
- * inline scripts for hot reload). No inline script or style: all CSS is in files; React style
- * props go through the CSSOM, which CSP does not restrict. `connect-src 'self'` covers the
- * same-origin WebSocket (/rpc) in browser mode. Hosts should send the same policy as a header.
- */
-export const RENDERER_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "object-src 'none'",
-].join('; ');
+/** The page's Content-Security-Policy (src/shared/csp.ts), added to the built index.html only (the dev server needs inline scripts for hot reload). */
+export const RENDERER_CSP = windowCsp();
 
 function contentSecurityPolicy(): Plugin {
   return {

@@ -1,19 +1,10 @@
 import { net, protocol } from 'electron';
 import { join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { contentSecurityPolicy } from '../shared/csp.ts';
 import { APP_SCHEME } from './window.ts';
 
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "object-src 'none'",
-].join('; ');
+const CSP = contentSecurityPolicy({ header: true });
 
 /** Must run before the app is ready: the scheme behaves like https (secure, standard origin). */
 export function registerAppScheme(): void {

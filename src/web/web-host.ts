@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { WireMessage } from '../shared/api.ts';
+import { contentSecurityPolicy } from '../shared/csp.ts';
 import type { HearthApp } from '../core/app.ts';
 import { readStatic } from './static-files.ts';
 
@@ -53,20 +54,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       .map((part) => part.trim().split('='))
       .find(([name]) => name === COOKIE)?.[1];
 
-  const csp = () =>
-    [
-      "default-src 'self'",
-      "script-src 'self'",
-      "style-src 'self'",
-      "img-src 'self' data: blob:",
-      `connect-src 'self' ${allowedHosts()
-        .map((h) => `ws://${h}`)
-        .join(' ')}`,
-      "frame-ancestors 'none'",
-      "base-uri 'none'",
-      "form-action 'none'",
-      "object-src 'none'",
-    ].join('; ');
+  const csp = () => contentSecurityPolicy({ connectSrc: allowedHosts().map((h) => `ws://${h}`), header: true });
 
   const refuse = (res: ServerResponse, status: number, message: string) => {
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
