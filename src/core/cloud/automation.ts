@@ -107,14 +107,14 @@ export function realAutomation(options: { downloadTimeoutMs?: number; fetch?: ty
           if (!secret) return stack.setConfig(key, { value, secret: false });
           await withStdin(pulumiCommand.command, ['config', 'set', key, '--secret', '--stack', o.stackName, '--non-interactive'], value, o.workDir, env);
         },
-        preview: async (op) => ({ changeSummary: (await stack.preview({ onEvent: op.onEvent, signal: op.signal })).changeSummary as Record<string, number> }),
-        up: async (op) => ({ outputs: (await stack.up({ onEvent: op.onEvent, signal: op.signal })).outputs }),
+        preview: async (op) => ({ changeSummary: (await stack.preview({ onEvent: oncePerSequence(op.onEvent), signal: op.signal })).changeSummary as Record<string, number> }),
+        up: async (op) => ({ outputs: (await stack.up({ onEvent: oncePerSequence(op.onEvent), signal: op.signal })).outputs }),
         refresh: async (op) => ({
-          changeSummary: ((await stack.refresh({ onEvent: op.onEvent, signal: op.signal, clearPendingCreates: op.clearPendingCreates ?? false })).summary
+          changeSummary: ((await stack.refresh({ onEvent: oncePerSequence(op.onEvent), signal: op.signal, clearPendingCreates: op.clearPendingCreates ?? false })).summary
             ?.resourceChanges ?? {}) as Record<string, number>,
         }),
         destroy: async (op) => {
-          await stack.destroy({ onEvent: op.onEvent, signal: op.signal });
+          await stack.destroy({ onEvent: oncePerSequence(op.onEvent), signal: op.signal });
         },
         pendingOperations: async () => {
           const deployment = (await stack.exportStack()).deployment as { pending_operations?: { type: string; resource: { urn: string; type: string } }[] };
@@ -188,4 +188,21 @@ function withStdin(command: string, args: string[], input: string, cwd: string, 
     child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args[0]} failed (${code}): ${stderr.slice(0, 500)}`))));
     child.stdin.end(input);
   });
+}
+
+/**
+ * The engine numbers its events uniquely (EngineEvent.sequence), but the SDK's --event-log
+ * reader sometimes hands the same line over twice when the CLI appends quickly (seen in
+ * test/cloud-automation-adapter.test.ts): a repeat is dropped, so progress and the resource
+ * table count each step once.
+ */
+export function oncePerSequence(onEvent: (event: EngineEvent) => void): (event: EngineEvent) => void {
+  const seen = new Set<number>();
+  return (event) => {
+    if (typeof event.sequence === 'number') {
+      if (seen.has(event.sequence)) return;
+      seen.add(event.sequence);
+    }
+    onEvent(event);
+  };
 }
