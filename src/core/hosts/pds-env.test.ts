@@ -3,13 +3,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostsCalls } from '../../shared/contract/hosts.ts';
-import { detectInstall } from './adopt.ts';
-import { HOST_SCRIPTS_DIR } from '../../../test/support/host-files.ts';
+import { detectServer } from './adopt-server.ts';
+import { HOST_SCRIPTS_DIR, hostFiles } from '../../../test/support/host-files.ts';
 import { hostileValues, markerFolder } from '../../../test/support/hostile-values.ts';
 import { assertWritableSettings, missingDefaults, pdsEnvValue, smtpUrlForEnv } from './pds-env.ts';
 import { parseEnvFile } from './pds-secrets.ts';
 import { shellQuote } from './ssh/shell-quote.ts';
 import type { SshSession } from './ssh/index.ts';
+import type { SshSessions } from './ssh-sessions.ts';
 
 // Every value Hearth writes to a server must stay one value. The hostile values below are each run
 // through a real shell the way the server would meet them (sourced like pdsadmin does, or as a word
@@ -86,7 +87,9 @@ describe('hosts.detect', () => {
   } as unknown as SshSession;
 
   it('names the secret-bearing settings (the SMTP address too) and returns none of their values', async () => {
-    const { env: _env, ...found } = await detectInstall(ssh);
+    // As hosts.detect answers (detectServer): what detectInstall found, less the parsed env.
+    const found = await detectServer({ sessions: { session: async () => ssh } as unknown as SshSessions, files: hostFiles }, 'srv');
+    expect(found.missingSettings).toContain('PDS_RATE_LIMITS_ENABLED=true');
     const shown = JSON.stringify(found);
     for (const value of ['jwt-secret-value', 'admin-password-value', 'rotation-key-value', 'smtp-password-value', 's3-secret-value']) expect(shown).not.toContain(value);
     expect(found.secretSettings).toEqual(expect.arrayContaining(['PDS_EMAIL_SMTP_URL', 'PDS_BLOBSTORE_S3_SECRET_KEY', 'PDS_JWT_SECRET']));
