@@ -12,7 +12,8 @@ import { MoveGuide } from './MoveGuide.tsx';
 import { RecoverDialog } from './RecoverDialog.tsx';
 import { RestoreWizard } from './RestoreWizard.tsx';
 import { TargetForm } from './TargetForm.tsx';
-import { formatBytes, useBackupsChanged, useJob } from './useJob.ts';
+import { useJob } from '../../state/useJob.ts';
+import { formatBytes, useBackupsChanged } from './backups-hooks.ts';
 import './backups.css';
 
 export function BackupsScreen() {

@@ -11,7 +11,7 @@ import { formatDateTime } from '../../format.ts';
 import { useServersStore } from '../../state/servers.ts';
 import { routeHref } from '../../state/ui.ts';
 import { MoveGuide } from './MoveGuide.tsx';
-import { useJob } from './useJob.ts';
+import { useJob } from '../../state/useJob.ts';
 
 /**
  * Disaster recovery from the old server's Backups screen: pick an empty server → (optionally a

@@ -7,7 +7,7 @@ import { ErrorMessage } from '../../components/ErrorMessage.tsx';
 import { JobDialogActions } from '../../components/JobDialogActions.tsx';
 import { ProgressBar } from '../../components/ProgressBar.tsx';
 import { formatDateTime } from '../../format.ts';
-import { useJob } from './useJob.ts';
+import { useJob } from '../../state/useJob.ts';
 
 const CHANGE: Record<RestorePlan['repos'][number]['change'], string> = {
   same: 'Unchanged',

@@ -5,7 +5,7 @@ import { call, toErrorInfo } from '../../bridge/index.ts';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
 import { JobProgress } from '../../components/JobProgress.tsx';
 import { routeHref } from '../../state/ui.ts';
-import { useJob } from './useJob.ts';
+import { useJob } from '../../state/useJob.ts';
 
 /** Where backups go (any S3-compatible store) and when they run. The secret key goes to the keychain. */
 export function TargetForm({ serverId, overview, onSaved }: { serverId: string; overview: BackupOverview; onSaved: (o: BackupOverview) => void }) {

@@ -8,7 +8,7 @@ import { formatDateTime } from '../../format.ts';
 import { routeHref } from '../../state/ui.ts';
 import { statusSummary } from './status-words.ts';
 import { useFeedStore } from './store.ts';
-import { useJob } from './useJob.ts';
+import { useJob } from '../../state/useJob.ts';
 
 const BUSY_POLL_MS = 2000;
 const IDLE_POLL_MS = 15_000;

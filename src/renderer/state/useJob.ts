@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
-import type { JobSummary } from '../../../shared/contract/index.ts';
-import { useJobsStore } from '../../state/jobs.ts';
+import type { JobSummary } from '../../shared/contract/index.ts';
+import { useJobsStore } from './jobs.ts';
 
 /** Follows one job (its summary from the jobs store, kept live by jobs.updated); onEnd once when it ends. */
 export function useJob(jobId: string | null, onEnd?: (job: JobSummary) => void): JobSummary | null {
