@@ -75,6 +75,20 @@ describe('the desktop app finds its own files', () => {
     expect(output).toContain(`Hearth's server files are missing from ${join(work, 'broken', 'resources', 'host')}: pds-install.sh`);
   }, 90_000);
 
+  it('the feed store takes SQLite from the runtime (node:sqlite, in Electron 45 as in Node 22), neither bundled nor stubbed', async () => {
+    const chunks = join(root, 'out/main/chunks');
+    const names = (await readdir(chunks)).filter((name) => /\.(c|m)?js$/.test(name));
+    const users: string[] = [];
+    for (const name of names) {
+      const text = await readFile(join(chunks, name), 'utf8');
+      if (!text.includes('DatabaseSync')) continue;
+      users.push(name);
+      expect(text, name).toMatch(/^import \{[^}]*DatabaseSync[^}]*\} from "node:sqlite";$/m);
+      expect(text, name).not.toContain('__vite-browser-external');
+    }
+    expect(users.length).toBeGreaterThan(0);
+  });
+
   it('a packaged app ignores ELECTRON_RENDERER_URL (any origin it named would get the whole API); development uses a loopback dev server only', () => {
     const env = { ELECTRON_RENDERER_URL: 'http://localhost:5173/' };
     expect(rendererUrl({ isPackaged: true, env }, 'hearth://app')).toEqual({ origin: 'hearth://app', page: 'hearth://app/index.html' });
