@@ -14,8 +14,8 @@ import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-w
 // "new posts" pill, and read every post of the server under "This server". One of the posts is
 // hostile (markup, a script, a bidi override, a javascript: link facet): it must show as text.
 //
-// The contract has no follow call yet, so the follow is written with @atproto/api, as the user's
-// other Bluesky app would.
+// The follow is written with @atproto/api, as the user's other Bluesky app would; following,
+// posting, liking, replying and deleting from Hearth's own screen are in e2e/feed-actions.e2e.ts.
 
 let hearth: RunningHearth;
 let browser: BrowserContext;

@@ -24,7 +24,8 @@ const follows: Record<string, { uri: string }> = {};
 
 beforeAll(async () => {
   // Unreachable authors are retried after 300 ms (doubling) instead of 30 s, so a retry can be watched.
-  world = await startFeedWorld({ feedRetryBaseMs: 300 });
+  // Live updates off: these tests are about what a backfill alone reads (test/feed-live.test.ts has the live part).
+  world = await startFeedWorld({ feedRetryBaseMs: 300, feedLive: { enabled: false } });
   [alice, bob] = await Promise.all([world.account('one', 'alice'), world.account('one', 'bob')]);
   [carol, dave] = await Promise.all([world.account('two', 'carol'), world.account('two', 'dave')]);
   [erin, frank, gina] = await Promise.all([world.account('three', 'erin'), world.account('three', 'frank'), world.account('three', 'gina')]);

@@ -11,6 +11,7 @@ import { CloudService, type CloudServiceOptions } from './cloud/index.ts';
 import { ConfigStore } from './config/index.ts';
 import { EventBus, type EventListener } from './events.ts';
 import { FeedService, feedHandlers } from './feed/index.ts';
+import type { LiveOptions } from './feed/live/live-feeds.ts';
 import { hostsHandlers } from './hosts/handlers.ts';
 import { HostManager, systemResolver, type ResolveAddresses } from './hosts/index.ts';
 import { downloadsDir } from './backups/download.ts';
@@ -57,6 +58,8 @@ export interface AppOptions {
   backupCheckIntervalMs?: number;
   /** First retry delay for feed authors that could not be read (default 30 s, doubling); tests shorten it. */
   feedRetryBaseMs?: number;
+  /** Live updates of feeds (reconnect backoff, when a long outage means reading again); tests shorten them. */
+  feedLive?: LiveOptions;
 }
 
 export interface HearthApp {
@@ -124,7 +127,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     ...(options.backupCheckIntervalMs && { intervalMs: options.backupCheckIntervalMs }),
     ...(options.onInternalError && { onError: options.onInternalError }),
   });
-  const feed = await FeedService.open({ dataDir: options.dataDir, services: { secrets, servers, sandbox, hosts }, jobs, ...(options.feedRetryBaseMs && { retryBaseMs: options.feedRetryBaseMs }) });
+  const feed = await FeedService.open({ dataDir: options.dataDir, services: { secrets, servers, sandbox, hosts }, jobs, ...(options.feedRetryBaseMs && { retryBaseMs: options.feedRetryBaseMs }), ...(options.feedLive && { live: options.feedLive }) });
   const services: Services = {
     host: options.host,
     version: options.version,

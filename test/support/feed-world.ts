@@ -39,6 +39,8 @@ export interface FeedWorld {
   /** A second handle on the app's keychain entries, for checks. */
   secrets: KeyringSecretStore;
   account(server: ServerName, name: string): Promise<WorldAccount>;
+  /** Closes Hearth and opens it again on the same data folder and keychain (app and call are replaced). */
+  restartApp(whileClosed?: () => Promise<void>): Promise<void>;
   /** Stops one PDS for good (it cannot come back on the same data). */
   stopPds(server: ServerName): Promise<void>;
   stop(): Promise<void>;
@@ -47,9 +49,14 @@ export interface FeedWorld {
 /** A 1×1 PNG. */
 export const TINY_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
-export async function startFeedWorld(options: Pick<AppOptions, 'feedRetryBaseMs'> = {}): Promise<FeedWorld> {
+export async function startFeedWorld(
+  options: Pick<AppOptions, 'feedRetryBaseMs' | 'feedLive'> & { repoBackfillLimitMs?: Partial<Record<ServerName, number>> } = {},
+): Promise<FeedWorld> {
+  const { repoBackfillLimitMs, ...appOptions } = options;
   const plc = await startPlc();
-  const pdsList = await Promise.all(SERVER_IDS.map((id) => startInProcessPds({ plcUrl: plc.url, handleDomain: `.${id}.test`, inviteRequired: false })));
+  const pdsList = await Promise.all(
+    SERVER_IDS.map((id) => startInProcessPds({ plcUrl: plc.url, handleDomain: `.${id}.test`, inviteRequired: false, ...(repoBackfillLimitMs?.[id] !== undefined && { repoBackfillLimitMs: repoBackfillLimitMs[id] }) })),
+  );
   const pds = Object.fromEntries(SERVER_IDS.map((id, i) => [id, pdsList[i]!])) as Record<ServerName, InProcessPds>;
   const stopped = new Set<ServerName>();
 
@@ -57,10 +64,11 @@ export async function startFeedWorld(options: Pick<AppOptions, 'feedRetryBaseMs'
   const keychainService = `hearth-test-${randomUUID()}`;
   const servers: Server[] = SERVER_IDS.map((id) => ({ id, name: `Server ${id}`, kind: 'ssh', url: pds[id].url, plcUrl: plc.url, createdAt: new Date().toISOString() }));
   await writeFile(join(dataDir, 'config.json'), JSON.stringify({ version: 1, servers, settings: {} }), { mode: 0o600 });
-  const app = await createApp({ dataDir, host: 'web', hostFilesDir: HOST_SCRIPTS_DIR, version: '0.0.0-test', keychainService, ...options });
+  const appFor = () => createApp({ dataDir, host: 'web', hostFilesDir: HOST_SCRIPTS_DIR, version: '0.0.0-test', keychainService, ...appOptions });
+  const app = await appFor();
   const secrets = new KeyringSecretStore({ service: keychainService, redactor: new Redactor() });
 
-  return {
+  const world: FeedWorld = {
     plcUrl: plc.url,
     pds,
     app,
@@ -78,14 +86,21 @@ export async function startFeedWorld(options: Pick<AppOptions, 'feedRetryBaseMs'
       stopped.add(server);
       await pds[server].stop();
     },
+    async restartApp(whileClosed) {
+      await world.app.close();
+      await whileClosed?.();
+      world.app = await appFor();
+      world.call = callerFor(world.app);
+    },
     async stop() {
-      await app.close();
+      await world.app.close();
       for (const name of await secrets.list()) await secrets.delete(name);
       await rm(dataDir, { recursive: true, force: true });
       for (const id of SERVER_IDS) if (!stopped.has(id)) await pds[id].stop();
       await plc.close();
     },
   };
+  return world;
 }
 
 /** Every record of a collection, as the PDS lists it (all pages). */

@@ -160,6 +160,8 @@ async function readAuthor(input: BackfillInput, did: string, cutoffMs: number, n
     for (let page = 0; page < MAX_PAGES_PER_COLLECTION; page++) {
       throwIfCancelled(ctx.signal);
       const reply = await reader.listRecords(who.pdsUrl, did, collection, { limit: PAGE, signal: ctx.signal, ...(cursor && { cursor }) });
+      // Unfollowed while this page was on its way (from Hearth, say): nothing of it may stay behind.
+      if (!store.hasAuthor(did)) return result;
       const seenAt = now();
       let inWindow = 0;
       store.transaction(() => {

@@ -8,7 +8,7 @@
  * the PDSes Hearth manages; either way the answer is accepted only when the DID document names the
  * handle back (bidirectional check), so no server can claim someone else's handle.
  */
-import { DidResolver, HandleResolver, MemoryCache, type DidDocument } from '@atproto/identity';
+import { DidResolver, getKey, HandleResolver, MemoryCache, type DidDocument } from '@atproto/identity';
 import { HearthError } from '../../shared/errors.ts';
 
 const TIMEOUT_MS = 5_000;
@@ -69,6 +69,13 @@ export class FeedIdentity {
     const pdsUrl = pdsEndpoint(doc);
     if (!pdsUrl) throw new HearthError('NOT_FOUND', `The identity ${did} names no PDS.`, 'The account may have been deleted or be moving between servers.');
     return { did, handle: handleOf(doc) ?? 'handle.invalid', pdsUrl };
+  }
+
+  /** The account's atproto signing key (did:key), to verify its commits on a firehose. */
+  async signingKey(did: string, forceRefresh = false): Promise<string> {
+    const key = getKey(await this.#document(did, forceRefresh));
+    if (!key) throw new HearthError('NOT_FOUND', `The identity ${did} names no signing key.`, 'The account may have been deleted or be moving between servers.');
+    return key;
   }
 
   async #document(did: string, forceRefresh: boolean): Promise<DidDocument> {

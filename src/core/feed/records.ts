@@ -28,7 +28,7 @@ export const ListReposReply = z.object({
 export const FollowRecord = z.object({ subject: z.string().regex(/^did:[a-z]+:[a-zA-Z0-9._:%-]{1,2000}$/), createdAt: z.string().optional() });
 
 // Blobs: the current form `{ $type: 'blob', ref: { $link }, mimeType, size }` and the legacy `{ cid, mimeType }`.
-const BlobJson = z.union([
+export const BlobJson = z.union([
   z.object({ ref: z.object({ $link: Cid }), mimeType: z.string().max(200) }).transform((b) => ({ cid: b.ref.$link, mimeType: b.mimeType })),
   z.object({ cid: Cid, mimeType: z.string().max(200) }).transform((b) => ({ cid: b.cid, mimeType: b.mimeType })),
 ]);

@@ -6,16 +6,18 @@
 import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FeedAccount, FeedStatus, PostView } from '../../shared/contract/feed.ts';
+import type { FeedAccount, FeedStatus, PostView, ProfileHeader, ThreadView } from '../../shared/contract/feed.ts';
 import { HearthError } from '../../shared/errors.ts';
 import { serverAccess } from '../accounts/index.ts';
 import type { JobManager } from '../jobs/index.ts';
 import type { Services } from '../services.ts';
+import { FeedActions } from './actions.ts';
 import { DEFAULT_WINDOW_DAYS, runBackfill } from './backfill.ts';
 import type { FeedIdentity } from './identity.ts';
 import { RepoReader } from './repo-reader.ts';
 import { syncServerPosts } from './server-view.ts';
 import { FeedSessions } from './sessions.ts';
+import { LiveFeeds, type LiveOptions } from './live/live-feeds.ts';
 import type { FeedStore } from './store/feed-store.ts';
 import { readPage } from './views.ts';
 
@@ -29,6 +31,8 @@ export interface FeedServiceOptions {
   publicPlcUrl?: string;
   /** First retry delay for unreachable authors (default 30 s, doubling). */
   retryBaseMs?: number;
+  /** Live updates options (live/live-feeds.ts): tests shorten the firehose reconnect backoff. */
+  live?: LiveOptions;
 }
 
 /** A file name for a DID: DIDs hold ':' and '%', which some file systems refuse. */
@@ -47,7 +51,18 @@ export class FeedService {
   readonly #retryTimers = new Map<string, NodeJS.Timeout>();
   readonly #serverSyncs = new Map<string, Promise<void>>();
   #sessions!: FeedSessions;
+  /** Writes as a signed-in account: post, like, repost, follow, delete (actions.ts). */
+  readonly actions = new FeedActions({
+    account: (did) => this.#sessions.get(did),
+    agent: (did) => this.#sessions.agent(did),
+    store: (did) => this.#store(did),
+    identity: () => this.#identity(),
+    reader: () => this.#reader,
+    backfillAuthor: (did, author) => this.#backfillAuthor(did, author),
+  });
   #closed = false;
+  /** Live updates of each signed-in account (live/): started after its first backfill, stopped on sign-out and close. */
+  readonly #live: LiveFeeds;
 
   private constructor(options: FeedServiceOptions) {
     this.#dir = join(options.dataDir, 'feed');
@@ -66,6 +81,17 @@ export class FeedService {
           }),
       ));
     this.#reader = new RepoReader({ fetchFor: (pdsUrl) => this.#fetchFor(pdsUrl) });
+    this.#live = new LiveFeeds({
+      account: (did) => this.#sessions.get(did),
+      store: (did) => this.#store(did),
+      identity: () => this.#identity(),
+      reader: this.#reader,
+      fetchFor: (url) => this.#fetchFor(url),
+      windowDays: (store) => this.#windowDays(store),
+      catchUp: (did, dids, reason) => this.#catchUp(did, dids, reason),
+      idle: (did) => this.#idle(did),
+      ...options.live,
+    });
   }
 
   static async open(options: FeedServiceOptions): Promise<FeedService> {
@@ -73,6 +99,8 @@ export class FeedService {
     service.#sessions = await FeedSessions.open(service.#dir, options.services.secrets, service.#identity);
     // Authors left unreachable when Hearth last closed are tried again (at once if their time has come).
     for (const account of service.#sessions.list()) void service.#scheduleRetry(account.did);
+    // Accounts already signed in and read once go live at start (each source resumes from its cursor).
+    for (const account of service.#sessions.list()) void service.#live.startIfRead(account.did);
     return service;
   }
 
@@ -91,6 +119,7 @@ export class FeedService {
     clearTimeout(this.#retryTimers.get(did));
     this.#retryTimers.delete(did);
     await this.#sessions.signOut(did);
+    await this.#live.stop(did);
     // A backfill still running stops before its store is closed (and perhaps removed) under it.
     const running = this.#refreshing.get(did);
     if (running) {
@@ -124,6 +153,7 @@ export class FeedService {
       lastRefreshAt: store.getMeta('lastRefreshAt'),
       refreshJobId: this.#refreshing.get(did)?.id ?? null,
       storedPosts: store.feedCount(),
+      live: this.#live.counts(did),
     };
   }
 
@@ -136,21 +166,24 @@ export class FeedService {
     this.#sessions.get(did);
     const store = await this.#store(did);
     if (windowDays) store.setMeta('windowDays', String(windowDays));
-    const running = this.#refreshing.get(did);
-    if (running && !running.retry && !windowDays) return { jobId: running.id };
-    if (running) {
+    const identity = await this.#identity();
+    // Checked and started with no await between them, again after each wait: a live catch-up or
+    // a retry may start its job while this one waits, and must not make the user's refresh fail.
+    for (;;) {
+      const running = this.#refreshing.get(did);
+      if (running && !running.retry && !windowDays) return { jobId: running.id };
+      if (!running) return { jobId: this.#startBackfill(did, store, identity) };
       this.#jobs.cancel(running.id);
       await running.settled;
     }
-    return { jobId: this.#startBackfill(did, store, await this.#identity()) };
   }
 
-  #startBackfill(did: string, store: FeedStore, identity: FeedIdentity, only?: string[]): string {
+  #startBackfill(did: string, store: FeedStore, identity: FeedIdentity, only?: string[], title?: string): string {
     const account = this.#sessions.get(did);
     const { id, result } = this.#jobs.start({
       kind: 'feed.refresh',
       target: `@${account.handle}`,
-      title: only ? `Retry unreachable accounts in the feed of @${account.handle}` : `Refresh the feed of @${account.handle}`,
+      title: title ?? (only ? `Retry unreachable accounts in the feed of @${account.handle}` : `Refresh the feed of @${account.handle}`),
       locks: [{ id: `feed:${did}`, name: `the feed of @${account.handle}` }],
       run: (ctx) =>
         runBackfill(
@@ -163,9 +196,40 @@ export class FeedService {
       .finally(() => {
         if (this.#refreshing.get(did)?.id === id) this.#refreshing.delete(did);
         void this.#scheduleRetry(did);
+        // The first backfill makes the account live; a later one may have changed whom it follows.
+        void this.#live.afterBackfill(did);
       });
     this.#refreshing.set(did, { id, settled, retry: Boolean(only) });
     return id;
+  }
+
+  /** A profile read from the actor's own PDS (profile.ts); the header comes with the first page. */
+  async profile(did: string, actor: string, limit: number, cursor?: string): Promise<{ profile: ProfileHeader | null; posts: PostView[]; cursor: string | null }> {
+    const viewer = this.#sessions.get(did);
+    const { readProfile } = await import('./profile.ts');
+    return readProfile({ identity: await this.#identity(), reader: this.#reader, viewer, actor, limit, ...(cursor && { cursor }), signal: AbortSignal.timeout(2 * 60_000) });
+  }
+
+  /** A post with its parents and the replies Hearth can find (thread.ts). */
+  async thread(did: string, uri: string): Promise<ThreadView> {
+    const viewer = this.#sessions.get(did);
+    const { readThread } = await import('./thread.ts');
+    return readThread({ identity: await this.#identity(), reader: this.#reader, store: await this.#store(did), viewer, uri, signal: AbortSignal.timeout(2 * 60_000) });
+  }
+
+  /**
+   * Reads one newly followed account into the feed. A backfill already running read the follows
+   * before this one was written, so this waits for it and then reads just the new account.
+   */
+  async #backfillAuthor(did: string, author: string): Promise<string> {
+    const store = await this.#store(did);
+    const identity = await this.#identity();
+    // As in refresh: no await between the check and the start, so another read cannot slip in.
+    for (let running = this.#refreshing.get(did); running; running = this.#refreshing.get(did)) {
+      if (running.retry) this.#jobs.cancel(running.id);
+      await running.settled;
+    }
+    return this.#startBackfill(did, store, identity, [author]);
   }
 
   /** Every post on a server Hearth manages; the first page re-reads the server's repos. */
@@ -185,8 +249,55 @@ export class FeedService {
     return readPage(store, limit, cursor);
   }
 
+  /** Stops (or starts again) the live updates of a signed-in account; its sources keep their cursors. */
+  stopLive(did: string): Promise<void> {
+    return this.#live.stop(did);
+  }
+
+  startLive(did: string): Promise<void> {
+    this.#sessions.get(did);
+    return this.#live.start(did);
+  }
+
+  /**
+   * Reads some accounts of a feed again (a gap in live updates, a new follow) as a backfill job of
+   * just those accounts, after any backfill already running; resolves when it has ended.
+   */
+  async #catchUp(did: string, dids: string[], reason: string): Promise<void> {
+    const store = await this.#store(did);
+    const identity = await this.#identity();
+    for (;;) {
+      if (this.#closed || !this.#sessions.list().some((a) => a.did === did)) return;
+      const running = this.#refreshing.get(did);
+      if (running) {
+        await running.settled;
+        continue;
+      }
+      const account = this.#sessions.get(did);
+      let id: string;
+      try {
+        id = this.#startBackfill(did, store, identity, dids, `Catch up the feed of @${account.handle} (${reason})`);
+      } catch (err) {
+        // Another job took the feed's lock in the same moment: wait for it and try again.
+        if (err instanceof HearthError && this.#refreshing.has(did)) continue;
+        throw err;
+      }
+      await this.#refreshing.get(did)?.settled;
+      // Cancelled to make way for another read of the feed (a new follow's): the gap is still
+      // open, so again after it. Cancelled with no other read (Hearth closing): done.
+      const { state } = await this.#jobs.get(id);
+      if (state !== 'cancelled' || !this.#refreshing.has(did)) return;
+    }
+  }
+
+  /** Resolves when no backfill of the account runs (live writes wait for it). */
+  async #idle(did: string): Promise<void> {
+    for (let running = this.#refreshing.get(did); running; running = this.#refreshing.get(did)) await running.settled;
+  }
+
   close(): void {
     this.#closed = true;
+    void this.#live.stopAll();
     for (const timer of this.#retryTimers.values()) clearTimeout(timer);
     this.#retryTimers.clear();
     for (const store of this.#stores.values()) store.close();

@@ -103,8 +103,64 @@ export const FeedStatus = z.object({
   refreshJobId: z.string().nullable(),
   /** Rows in the local feed (posts and reposts). */
   storedPosts: z.number(),
+  /**
+   * Live updates: accounts (followed ones and the signed-in one) whose host subscription is
+   * connected (live), connecting or being read again after a gap (catchingUp), or whose host
+   * cannot be reached (unreachable). All 0 before the first backfill.
+   */
+  live: z.object({ live: z.number(), catchingUp: z.number(), unreachable: z.number() }).optional(),
 });
 export type FeedStatus = z.infer<typeof FeedStatus>;
+
+/**
+ * A profile header read from the account's own repo (app.bsky.actor.profile/self) and counted
+ * from its listRecords. Followers cannot be counted from a repo: only an index of every repo
+ * (an AppView) knows who follows someone, so Hearth says so instead of guessing.
+ */
+export const ProfileHeader = z.object({
+  did: z.string(),
+  handle: z.string(),
+  pdsUrl: z.string(),
+  /** Untrusted text from the record; null when the account has no profile record or no such field. */
+  displayName: z.string().nullable(),
+  description: z.string().nullable(),
+  avatar: BlobRef.nullable(),
+  banner: BlobRef.nullable(),
+  counts: z.object({
+    posts: z.number(),
+    follows: z.number(),
+    /** false: the count stopped at Hearth's bound (a very big repo); the number is a lower bound. */
+    complete: z.boolean(),
+  }),
+  /** Always null today: why is in followersNote. */
+  followers: z.number().nullable(),
+  followersNote: z.string(),
+  /** Whether the signed-in account follows this one (read from its own repo), and the follow record. */
+  viewerFollows: z.boolean(),
+  viewerFollowUri: z.string().nullable(),
+  isViewer: z.boolean(),
+});
+export type ProfileHeader = z.infer<typeof ProfileHeader>;
+
+/** A post of a thread, or the place of one that is gone (deleted, its server down, not a post). */
+export const ThreadItem = z.object({
+  uri: z.string(),
+  post: PostView.nullable(),
+  /** Set when post is null: "This post was deleted or cannot be read" and why. */
+  missing: z.string().nullable(),
+});
+export type ThreadItem = z.infer<typeof ThreadItem>;
+
+export const ThreadView = z.object({
+  /** Root first, the focused post's parent last. */
+  parents: z.array(ThreadItem),
+  post: ThreadItem,
+  /** Replies under the focused post in reading order (each after its parent), depth 1 = direct reply. */
+  replies: z.array(z.object({ post: PostView, depth: z.number().int().min(1) })),
+  /** Where the replies were looked for, in words: a repo has no list of replies to it. */
+  repliesFrom: z.string(),
+});
+export type ThreadView = z.infer<typeof ThreadView>;
 
 /** Opaque keyset cursor handed back by a page; pass it to get the next (older) page. */
 const FeedCursor = z.string().max(1200);
@@ -124,6 +180,16 @@ export const feedCalls = {
   /** Every post of every account on a server Hearth manages, read from the repos, newest first. */
   'feed.server': call(z.object({ serverId: ServerId, cursor: FeedCursor.optional(), limit: z.number().int().min(1).max(50).default(50) }).strict(), PostPage),
   'feed.status': call(z.object({ did: Did }).strict(), FeedStatus),
+  /**
+   * A profile as the account's own PDS has it (no AppView): the header (on the first page only,
+   * no cursor) and its posts and reposts, newest first by record key, `limit` per page.
+   */
+  'feed.profile': call(
+    z.object({ did: Did, actor: z.string().trim().min(1).max(2100), cursor: FeedCursor.optional(), limit: z.number().int().min(1).max(50).default(50) }).strict(),
+    z.object({ profile: ProfileHeader.nullable(), posts: z.array(PostView), cursor: FeedCursor.nullable() }),
+  ),
+  /** A post with its parents (read from their authors' repos) and the replies Hearth can find. */
+  'feed.thread': call(z.object({ did: Did, uri: z.string().max(8192).regex(/^at:\/\/[^/\s]+\/app\.bsky\.feed\.post\/[^/\s]+$/, 'That is not a post address (at://…/app.bsky.feed.post/…).') }).strict(), ThreadView),
   /**
    * Starts a backfill job (follows, then posts and reposts back to the window), or answers the
    * one already running for the account. windowDays (kept for the account; default 7) sets how

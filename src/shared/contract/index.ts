@@ -4,6 +4,7 @@ import { appCalls, appEvents } from './app.ts';
 import { backupsCalls, backupsEvents } from './backups.ts';
 import { cloudCalls, cloudEvents } from './cloud.ts';
 import { feedCalls } from './feed.ts';
+import { feedActionCalls } from './feed-actions.ts';
 import { hostsCalls } from './hosts.ts';
 import { jobsCalls, jobsEvents } from './jobs.ts';
 import { sandboxCalls, sandboxEvents } from './sandbox.ts';
@@ -14,6 +15,7 @@ export * from './app.ts';
 export * from './backups.ts';
 export * from './cloud.ts';
 export * from './feed.ts';
+export * from './feed-actions.ts';
 export * from './hosts.ts';
 export * from './jobs.ts';
 export * from './sandbox.ts';
@@ -34,6 +36,7 @@ export const calls = {
   ...hostsCalls,
   ...backupsCalls,
   ...feedCalls,
+  ...feedActionCalls,
 };
 
 /** Every event core pushes to the renderer, by name. */

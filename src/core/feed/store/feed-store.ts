@@ -55,6 +55,19 @@ export interface PageCursor {
 
 export type UpsertResult = 'inserted' | 'updated' | 'unchanged';
 
+/** Records of the signed-in account remembered by subject (a post URI, or a DID for follows). */
+export type ViewerCollection = 'like' | 'repost' | 'follow';
+
+export interface FeedEntry {
+  uri: string;
+  kind: 'post' | 'repost';
+  cid: string;
+  actorDid: string;
+  postUri: string;
+  createdAt: string;
+  indexedAt: string;
+}
+
 const ms = (iso: string): number => Date.parse(iso);
 
 export class FeedStore {
@@ -103,6 +116,10 @@ export class FeedStore {
       feedCount: p('SELECT COUNT(*) AS n FROM feed'),
       getMeta: p('SELECT value FROM meta WHERE key = ?'),
       setMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      liveCursor: p('SELECT cursor FROM live_cursors WHERE source = ?'),
+      setLiveCursor: p('INSERT INTO live_cursors (source, cursor, updated_at) VALUES (?, ?, ?) ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at'),
+      clearLiveCursor: p('DELETE FROM live_cursors WHERE source = ?'),
+      feedPostOf: p('SELECT post_uri FROM feed WHERE uri = ?'),
     };
   }
 
@@ -212,6 +229,16 @@ export class FeedStore {
     return (rows as unknown as RawPageRow[]).map(toFeedRow);
   }
 
+  /**
+   * The stored posts of one thread (their reply root is rootUri), for the Thread view. There is no
+   * index on reply_root: this is a scan, run only when someone opens a thread, so the writes of
+   * ingest do not pay for an index they never use.
+   */
+  threadPosts(rootUri: string, limit = 2000): FeedRow[] {
+    const rows = this.#db.prepare(THREAD_SELECT).all(rootUri, limit);
+    return (rows as unknown as RawPageRow[]).map(toFeedRow);
+  }
+
   putActor(did: string, handle: string, pdsUrl: string | null): void {
     this.#stmt.upsertActor!.run(did, handle, pdsUrl);
   }
@@ -272,6 +299,109 @@ export class FeedStore {
   setMeta(key: string, value: string): void {
     this.#stmt.setMeta!.run(key, value);
   }
+
+  /** A record deleted at its source (a live delete): its feed row goes, and the post if it was one. */
+  removeRecord(uri: string): boolean {
+    const row = this.#stmt.feedPostOf!.get(uri) as { post_uri: string } | undefined;
+    if (row) {
+      this.#removeFeedRow(uri, row.post_uri, true);
+      return true;
+    }
+    return Number(this.#stmt.deletePost!.run(uri).changes) > 0;
+  }
+
+  /** Where a live source left off (see live/), or null when it has not started yet. */
+  liveCursor(source: string): number | null {
+    return (this.#stmt.liveCursor!.get(source) as { cursor: number } | undefined)?.cursor ?? null;
+  }
+
+  setLiveCursor(source: string, cursor: number): void {
+    this.#stmt.setLiveCursor!.run(source, cursor, new Date().toISOString());
+  }
+
+  clearLiveCursor(source: string): void {
+    this.#stmt.clearLiveCursor!.run(source);
+  }
+
+  // The signed-in account's own writes (actions.ts): its likes, reposts and follows by subject,
+  // and what a write needs to put back if the PDS refuses it.
+
+  putViewerRecord(collection: ViewerCollection, subject: string, uri: string): void {
+    this.#db.prepare('INSERT INTO viewer_records (collection, subject, uri) VALUES (?, ?, ?) ON CONFLICT (collection, subject) DO UPDATE SET uri = excluded.uri').run(collection, subject, uri);
+  }
+
+  removeViewerRecord(collection: ViewerCollection, subject: string): void {
+    this.#db.prepare('DELETE FROM viewer_records WHERE collection = ? AND subject = ?').run(collection, subject);
+  }
+
+  viewerRecord(collection: ViewerCollection, subject: string): string | null {
+    return (this.#db.prepare('SELECT uri FROM viewer_records WHERE collection = ? AND subject = ?').get(collection, subject) as { uri: string } | undefined)?.uri ?? null;
+  }
+
+  viewerRecords(collection: ViewerCollection): { subject: string; uri: string }[] {
+    return this.#db.prepare('SELECT subject, uri FROM viewer_records WHERE collection = ?').all(collection) as { subject: string; uri: string }[];
+  }
+
+  /** A feed row as stored, to remove and, if the write fails, put back as it was. */
+  feedEntry(uri: string): FeedEntry | null {
+    const row = this.#db.prepare('SELECT uri, kind, cid, actor_did, post_uri, created_at, indexed_at FROM feed WHERE uri = ?').get(uri) as
+      | { uri: string; kind: 'post' | 'repost'; cid: string; actor_did: string; post_uri: string; created_at: string; indexed_at: string }
+      | undefined;
+    return row ? { uri: row.uri, kind: row.kind, cid: row.cid, actorDid: row.actor_did, postUri: row.post_uri, createdAt: row.created_at, indexedAt: row.indexed_at } : null;
+  }
+
+  /** The reposts by an actor that are in the feed: post URI → repost URI. */
+  repostsBy(actorDid: string): { subject: string; uri: string }[] {
+    return this.#db.prepare("SELECT post_uri AS subject, uri FROM feed WHERE actor_did = ? AND kind = 'repost'").all(actorDid) as { subject: string; uri: string }[];
+  }
+
+  putFeedEntry(entry: FeedEntry): void {
+    this.#putFeed(entry.uri, entry.kind, entry.cid, entry.actorDid, entry.postUri, entry.createdAt, entry.indexedAt);
+  }
+
+  /** Removes a record's feed row; deletedAtSource also drops its post when the row is the post itself. */
+  removeFeedEntry(uri: string, deletedAtSource: boolean): void {
+    const entry = this.feedEntry(uri);
+    if (entry) this.#removeFeedRow(entry.uri, entry.postUri, deletedAtSource);
+    else if (deletedAtSource) this.#stmt.deletePost!.run(uri);
+  }
+
+  /** A stored post as its record was parsed, and when Hearth first saw it. */
+  storedPost(uri: string): { post: ParsedPost; indexedAt: string } | null {
+    const row = this.#db.prepare('SELECT uri, cid, author_did, text, created_at, indexed_at, reply_parent, reply_root, embeds, facets FROM posts WHERE uri = ?').get(uri) as
+      | { uri: string; cid: string; author_did: string; text: string; created_at: string; indexed_at: string; reply_parent: string | null; reply_root: string | null; embeds: string; facets: string }
+      | undefined;
+    if (!row) return null;
+    return {
+      indexedAt: row.indexed_at,
+      post: {
+        kind: 'post',
+        uri: row.uri,
+        cid: row.cid,
+        authorDid: row.author_did,
+        text: row.text,
+        facets: JSON.parse(row.facets) as ParsedFacet[] | null,
+        createdAt: row.created_at,
+        reply: row.reply_parent && row.reply_root ? { parentUri: row.reply_parent, rootUri: row.reply_root } : null,
+        embeds: JSON.parse(row.embeds) as ParsedEmbeds,
+      },
+    };
+  }
+
+  hasAuthor(did: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM authors WHERE did = ?').get(did) !== undefined;
+  }
+
+  /** One followed account more (its posts are read by a backfill of that account). */
+  addFollowed(did: string, handle: string): void {
+    this.#stmt.upsertAuthor!.run(did, this.actor(did)?.handle ?? handle, 1);
+  }
+
+  /** An account no longer followed: it and every row it put in the feed go. */
+  dropAuthor(did: string): void {
+    this.#stmt.deleteAuthor!.run(did);
+    this.removeActor(did);
+  }
 }
 
 const PAGE_SELECT = `
@@ -282,6 +412,15 @@ const PAGE_SELECT = `
   JOIN posts p ON p.uri = f.post_uri
   LEFT JOIN actors aa ON aa.did = p.author_did
   LEFT JOIN actors ra ON ra.did = f.actor_did`;
+
+const THREAD_SELECT = `
+  SELECT p.uri AS feed_uri, 'post' AS kind, p.author_did AS actor_did, aa.handle AS actor_handle, p.created_at AS repost_created_at, p.sort_at,
+         p.uri, p.cid, p.author_did, aa.handle AS author_handle, aa.pds_url AS author_pds, p.text, p.created_at, p.indexed_at,
+         p.reply_parent, p.reply_root, p.embeds, p.facets
+  FROM posts p
+  LEFT JOIN actors aa ON aa.did = p.author_did
+  WHERE p.reply_root = ?
+  LIMIT ?`;
 
 interface RawPageRow {
   feed_uri: string;

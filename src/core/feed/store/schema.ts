@@ -80,6 +80,25 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE posts ADD COLUMN facets TEXT NOT NULL DEFAULT '[]';
   `,
+  // 3: the signed-in account's own likes, reposts and follows written from Hearth, by subject (a
+  // post URI, or the followed DID), with the record's URI so it can be undone.
+  `
+  CREATE TABLE viewer_records (
+    collection TEXT NOT NULL CHECK (collection IN ('like', 'repost', 'follow')),
+    subject TEXT NOT NULL,
+    uri TEXT NOT NULL,
+    PRIMARY KEY (collection, subject)
+  ) STRICT, WITHOUT ROWID;
+  `,
+  // Live updates: where each live source (a PDS's firehose, Jetstream) left off. A cursor is
+  // written in the same transaction as the events before it, so it never points past the store.
+  `
+  CREATE TABLE live_cursors (
+    source TEXT PRIMARY KEY,
+    cursor INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

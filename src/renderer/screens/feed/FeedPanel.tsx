@@ -6,11 +6,13 @@ import { ScreenHeading } from '../../components/ScreenHeading.tsx';
 import { useServersStore } from '../../state/servers.ts';
 import { routeHref } from '../../state/ui.ts';
 import { AccountBar } from './AccountBar.tsx';
+import { FeedActionsArea } from './FeedActionsArea.tsx';
 import { PostList } from './PostList.tsx';
 import { SignInForm } from './SignInForm.tsx';
 import { StatusLine } from './StatusLine.tsx';
 import { useFeedStore, type FeedView } from './store.ts';
 import { usePostPages } from './usePostPages.ts';
+import { FeedNavigation } from './views/FeedNavigation.tsx';
 import './feed.css';
 
 /** How often the lists look for newer posts. This server re-reads the server's repos, so less often. */
@@ -36,7 +38,7 @@ export function FeedPanel() {
           <ViewButton view="server" current={view} onPick={setView} label="This server" />
         </div>
       </div>
-      {view === 'following' ? <Following /> : <ThisServer />}
+      <FeedNavigation listName={view === 'following' ? 'Following' : 'This server'}>{view === 'following' ? <Following /> : <ThisServer />}</FeedNavigation>
     </div>
   );
 }
@@ -93,7 +95,7 @@ function FollowingFeed({ account }: { account: FeedAccount }) {
   );
   const pages = usePostPages(`following:${account.did}`, fetchPage, FOLLOWING_POLL_MS);
   return (
-    <>
+    <FeedActionsArea account={account} visibleUris={visibleUris(pages.posts)}>
       <StatusLine did={account.did} pdsUrl={account.pdsUrl} onRefreshed={pages.checkNow} />
       <PostList
         pages={pages}
@@ -110,9 +112,12 @@ function FollowingFeed({ account }: { account: FeedAccount }) {
           </>
         }
       />
-    </>
+    </FeedActionsArea>
   );
 }
+
+/** The posts whose Like and Repost state the buttons need (the first 200 shown). */
+const visibleUris = (posts: { uri: string }[] | null) => [...new Set((posts ?? []).map((p) => p.uri))].slice(0, 200);
 
 function ThisServer() {
   const servers = useServersStore((s) => s.servers);

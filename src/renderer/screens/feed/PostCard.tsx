@@ -1,8 +1,10 @@
 import { memo, useId } from 'react';
 import type { FeedImage, FeedLinkCard, PostView } from '../../../shared/contract/index.ts';
 import { formatDateTime } from '../../format.ts';
+import { PostActions, useHiddenPost } from './PostActions.tsx';
 import { PostText } from './PostText.tsx';
 import { blobUrl, safeHttpUrl } from './safe-url.ts';
+import { useFeedNav } from './views/navigation.ts';
 
 /** The DID inside an at:// URI, to name a reply's parent by handle when its author is known here. */
 export function uriDid(uri: string): string | null {
@@ -27,21 +29,45 @@ export const PostCard = memo(function PostCard({
   const parentDid = post.reply ? uriDid(post.reply.parentUri) : null;
   const parentHandle = parentDid ? handleOf(parentDid) : null;
   const { images, external, quote } = post.embeds;
+  // Set where the view can open profiles and threads (views/FeedNavigation.tsx); plain text elsewhere.
+  const nav = useFeedNav();
+  // Following shows a post being deleted as gone at once (PostActions.tsx).
+  const hidden = useHiddenPost(post);
+  if (hidden) return null;
 
   return (
     <article className="post" aria-labelledby={authorId} aria-posinset={position} aria-setsize={total} tabIndex={-1} data-post-uri={post.uri}>
       {post.repostBy ? (
         <p className="post-context">
-          Reposted by <bdi>@{post.repostBy.actor.handle}</bdi>
+          Reposted by{' '}
+          {nav ? (
+            <button type="button" className="post-link" onClick={(e) => post.repostBy && nav.openProfile(post.repostBy.actor.did, e.currentTarget)}>
+              <bdi>@{post.repostBy.actor.handle}</bdi>
+            </button>
+          ) : (
+            <bdi>@{post.repostBy.actor.handle}</bdi>
+          )}
         </p>
       ) : null}
       <header className="post-header">
-        <span id={authorId} className="post-author">
-          <bdi>@{post.author.handle}</bdi>
-        </span>
-        <time className="post-time muted small" dateTime={post.createdAt} title={post.createdAt}>
-          {formatDateTime(post.createdAt)}
-        </time>
+        {nav ? (
+          <button type="button" id={authorId} className="post-author post-link" onClick={(e) => nav.openProfile(post.author.did, e.currentTarget)}>
+            <bdi>@{post.author.handle}</bdi>
+          </button>
+        ) : (
+          <span id={authorId} className="post-author">
+            <bdi>@{post.author.handle}</bdi>
+          </span>
+        )}
+        {nav ? (
+          <button type="button" className="post-time post-link muted small" title="Open thread" aria-label={`Open thread (posted ${formatDateTime(post.createdAt)})`} onClick={(e) => nav.openThread(post.uri, e.currentTarget)}>
+            <time dateTime={post.createdAt}>{formatDateTime(post.createdAt)}</time>
+          </button>
+        ) : (
+          <time className="post-time muted small" dateTime={post.createdAt} title={post.createdAt}>
+            {formatDateTime(post.createdAt)}
+          </time>
+        )}
       </header>
       {post.reply ? (
         <p className="post-context">
@@ -56,6 +82,7 @@ export const PostCard = memo(function PostCard({
           Quotes <bdi className="uri">{quote.uri}</bdi>
         </p>
       ) : null}
+      <PostActions post={post} />
     </article>
   );
 });

@@ -2,6 +2,7 @@ import { create } from 'zustand';
 import type { FeedAccount } from '../../../shared/contract/index.ts';
 import type { ErrorInfo } from '../../../shared/errors.ts';
 import { call, toErrorInfo } from '../../bridge/index.ts';
+import { popDetail, pushDetail, type FeedDetail } from './views/navigation.ts';
 
 export type FeedView = 'following' | 'server';
 
@@ -16,6 +17,10 @@ interface FeedState {
   serverId: string | null;
   /** Backfill jobs started from this window, by account, until the status names its own. */
   refreshJobs: Record<string, string>;
+  /** Profiles and threads opened on top of the view, the last one shown (views/navigation.ts). */
+  trail: FeedDetail[];
+  openDetail(detail: FeedDetail): void;
+  back(): void;
   load(): Promise<void>;
   signIn(identifier: string, password: string): Promise<FeedAccount>;
   signOut(did: string, deleteData: boolean): Promise<void>;
@@ -32,6 +37,7 @@ export const useFeedStore = create<FeedState>()((set, get) => ({
   view: 'following',
   serverId: null,
   refreshJobs: {},
+  trail: [],
 
   async load() {
     try {
@@ -69,10 +75,16 @@ export const useFeedStore = create<FeedState>()((set, get) => ({
   },
 
   select(selected) {
-    set({ selected, view: 'following' });
+    set({ selected, view: 'following', trail: [] });
   },
   setView(view) {
-    set({ view });
+    set({ view, trail: [] });
+  },
+  openDetail(detail) {
+    set((s) => ({ trail: pushDetail(s.trail, detail) }));
+  },
+  back() {
+    set((s) => ({ trail: popDetail(s.trail) }));
   },
   setServer(serverId) {
     set({ serverId });
