@@ -3,9 +3,9 @@ import { AtpAgent, RichText } from '@atproto/api';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyringSecretStore } from '../src/core/secrets/index.ts';
-import { collectPageErrors, launchBrowser } from './support/browser.ts';
 import { startSandboxFromFirstRun } from './support/hearth-page.ts';
-import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
+import { repoRoot, type RunningHearth } from './support/hearth-web.ts';
+import { closeHearthPage, openHearthPage } from './support/session.ts';
 
 // A new user manages accounts on the sandbox, in a real browser against a real `npm run web`
 // host: start the sandbox from the first-run screen, then create an account, find it, take it
@@ -17,7 +17,7 @@ let browser: BrowserContext;
 let page: Page;
 let pdsUrl: string;
 let consoleErrors: string[] = [];
-const dialogs: string[] = [];
+let dialogs: string[] = [];
 const shots = `${repoRoot}docs/screenshots`;
 const name = `newbie${randomUUID().slice(0, 6)}`;
 const handle = `${name}.test`;
@@ -32,20 +32,10 @@ const accountsTable = () => page.getByRole('table', { name: 'Accounts' });
 const dialog = () => page.getByRole('alertdialog');
 
 beforeAll(async () => {
-  hearth = await startHearthWeb();
-  browser = await launchBrowser();
-  page = await browser.newPage();
-  consoleErrors = collectPageErrors(page);
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
+  ({ hearth, browser, page, consoleErrors, dialogs } = await openHearthPage());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await hearth?.stop();
-});
+afterAll(() => closeHearthPage({ hearth, browser }));
 
 async function pdsLogin(identifier: string, password: string): Promise<string | null> {
   const agent = new AtpAgent({ service: pdsUrl });

@@ -3,9 +3,9 @@ import { AtpAgent } from '@atproto/api';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3Server, type S3Fixture } from '../test/support/s3-server.ts';
-import { collectPageErrors, launchBrowser } from './support/browser.ts';
 import { startSandboxFromFirstRun } from './support/hearth-page.ts';
-import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
+import { repoRoot, type RunningHearth } from './support/hearth-web.ts';
+import { closeHearthPage, openHearthPage } from './support/session.ts';
 
 // A new user backs up the sandbox and restores it, in a real browser against a real `npm run web`
 // host, real restic and the local S3 server: set up a target → Back up now → the snapshot appears →
@@ -24,15 +24,11 @@ let agent: AtpAgent;
 
 beforeAll(async () => {
   s3 = await startS3Server();
-  hearth = await startHearthWeb();
-  browser = await launchBrowser();
-  page = await browser.newPage();
-  consoleErrors = collectPageErrors(page);
+  ({ hearth, browser, page, consoleErrors } = await openHearthPage());
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await hearth?.stop();
+  await closeHearthPage({ hearth, browser });
   await s3?.close();
 });
 

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startDoStandin, type DoStandin } from '../test/support/do-standin.ts';
 import { startTestServer, type TestServer } from '../test/support/test-server.ts';
-import { collectPageErrors, launchBrowser } from './support/browser.ts';
 import { filesContaining } from './support/files.ts';
-import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
+import { repoRoot, type RunningHearth } from './support/hearth-web.ts';
+import { closeHearthPage, openHearthPage } from './support/session.ts';
 
 // The DigitalOcean wizard in a real browser against a real `npm run web` host, up to the reviewed
 // plan. DigitalOcean and the Pulumi CLI are unreachable here, so the host is pointed (test-only
@@ -32,15 +32,11 @@ beforeAll(async () => {
   process.env.HEARTH_DO_API_URL = standin.url;
   process.env.HEARTH_PUBLIC_IP_URL = `${standin.url}/standin/ip`;
   process.env.HEARTH_FAKE_PULUMI = '1';
-  hearth = await startHearthWeb();
-  browser = await launchBrowser();
-  page = await browser.newPage();
-  consoleErrors = collectPageErrors(page);
+  ({ hearth, browser, page, consoleErrors } = await openHearthPage());
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await hearth?.stop();
+  await closeHearthPage({ hearth, browser });
   await standin?.close();
   await droplet?.stop();
   for (const name of ['HEARTH_DO_API_URL', 'HEARTH_PUBLIC_IP_URL', 'HEARTH_FAKE_PULUMI', 'HEARTH_FAKE_DROPLET_SSH']) delete process.env[name];

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { AtpAgent } from '@atproto/api';
+import type { AtpAgent } from '@atproto/api';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectPageErrors, launchBrowser } from './support/browser.ts';
 import { startSandboxFromFirstRun } from './support/hearth-page.ts';
-import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
+import { repoRoot, type RunningHearth } from './support/hearth-web.ts';
+import { closeHearthPage, createPdsAccount, openHearthPage } from './support/session.ts';
 
 // Writing in the feed as a new user would, in browser mode in a real Chromium against a real
 // `npm run web` host and the real sandbox PDS: sign in, follow the other account from the Feed
@@ -31,23 +31,10 @@ const main = () => page.getByRole('main');
 const article = (text: string) => main().getByRole('article').filter({ hasText: text });
 
 beforeAll(async () => {
-  hearth = await startHearthWeb();
-  browser = await launchBrowser();
-  page = await browser.newPage();
-  consoleErrors = collectPageErrors(page);
+  ({ hearth, browser, page, consoleErrors } = await openHearthPage());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await hearth?.stop();
-});
-
-async function createAccount(account: { handle: string; password: string; did: string }): Promise<AtpAgent> {
-  const agent = new AtpAgent({ service: pdsUrl });
-  await agent.createAccount({ handle: account.handle, email: `${account.handle}@example.com`, password: account.password });
-  account.did = agent.session!.did;
-  return agent;
-}
+afterAll(() => closeHearthPage({ hearth, browser }));
 
 async function records(collection: string): Promise<{ uri: string; value: Record<string, unknown> }[]> {
   const { data } = await readerAgent.com.atproto.repo.listRecords({ repo: reader.did, collection, limit: 100 });
@@ -57,8 +44,8 @@ async function records(collection: string): Promise<{ uri: string; value: Record
 describe('writing in the feed in browser mode on the sandbox', () => {
   it('signs in as a new account that follows nobody yet', async () => {
     pdsUrl = await startSandboxFromFirstRun(page, hearth.openUrl);
-    readerAgent = await createAccount(reader);
-    const friendAgent = await createAccount(friend);
+    readerAgent = await createPdsAccount(pdsUrl, reader);
+    const friendAgent = await createPdsAccount(pdsUrl, friend);
     friendPostUri = (await friendAgent.post({ text: texts.friend, createdAt: new Date().toISOString() })).uri;
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Feed' }).click();

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { AtpAgent } from '@atproto/api';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectPageErrors, launchBrowser } from './support/browser.ts';
 import { startSandboxFromFirstRun } from './support/hearth-page.ts';
-import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
+import { repoRoot, type RunningHearth } from './support/hearth-web.ts';
+import { closeHearthPage, createPdsAccount, openHearthPage } from './support/session.ts';
 
 // The Profile and Thread views in browser mode, in a real Chromium against a real `npm run web`
 // host and the real sandbox PDS, tried as a new user would: from the Following list, click a
@@ -33,29 +32,16 @@ const feed = () => main().locator('[role="feed"]:visible');
 const scrollTop = () => page.evaluate(() => document.querySelector('main')!.scrollTop);
 
 beforeAll(async () => {
-  hearth = await startHearthWeb();
-  browser = await launchBrowser();
-  page = await browser.newPage();
-  consoleErrors = collectPageErrors(page);
+  ({ hearth, browser, page, consoleErrors } = await openHearthPage());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await hearth?.stop();
-});
-
-async function createAccount(account: { handle: string; password: string; did: string }): Promise<AtpAgent> {
-  const agent = new AtpAgent({ service: pdsUrl });
-  await agent.createAccount({ handle: account.handle, email: `${account.handle}@example.com`, password: account.password });
-  account.did = agent.session!.did;
-  return agent;
-}
+afterAll(() => closeHearthPage({ hearth, browser }));
 
 describe('Profile and Thread in browser mode on the sandbox', () => {
   it('starts the sandbox, makes two accounts and a thread three levels deep', async () => {
     pdsUrl = await startSandboxFromFirstRun(page, hearth.openUrl);
-    const readerAgent = await createAccount(reader);
-    const friendAgent = await createAccount(friend);
+    const readerAgent = await createPdsAccount(pdsUrl, reader);
+    const friendAgent = await createPdsAccount(pdsUrl, friend);
     await readerAgent.follow(friend.did);
     await friendAgent.com.atproto.repo.putRecord({ repo: friend.did, collection: 'app.bsky.actor.profile', rkey: 'self', record: { $type: 'app.bsky.actor.profile', displayName, description } });
     const now = Date.now();

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AtpAgent, RichText } from '@atproto/api';
+import type { AtpAgent} from '@atproto/api';
+import { RichText } from '@atproto/api';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectPageErrors, launchBrowser } from './support/browser.ts';
 import { invokeInPage, startSandboxFromFirstRun } from './support/hearth-page.ts';
-import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
+import { repoRoot, type RunningHearth } from './support/hearth-web.ts';
+import { closeHearthPage, createPdsAccount, openHearthPage } from './support/session.ts';
 
 // A new user reads a feed in browser mode, in a real Chromium against a real `npm run web` host
 // and the real sandbox PDS: start the sandbox, make two accounts, sign in on the Feed screen as one
@@ -22,7 +23,7 @@ let browser: BrowserContext;
 let page: Page;
 let pdsUrl: string;
 let consoleErrors: string[] = [];
-const dialogs: string[] = [];
+let dialogs: string[] = [];
 const shots = `${repoRoot}docs/screenshots`;
 const tag = randomUUID().slice(0, 6);
 const reader = { handle: `reader${tag}.test`, password: `pw-${randomUUID()}`, did: '' };
@@ -47,33 +48,16 @@ const feed = () => main().getByRole('feed');
 const dialog = () => page.getByRole('dialog');
 
 beforeAll(async () => {
-  hearth = await startHearthWeb();
-  browser = await launchBrowser();
-  page = await browser.newPage();
-  consoleErrors = collectPageErrors(page);
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
+  ({ hearth, browser, page, consoleErrors, dialogs } = await openHearthPage());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await hearth?.stop();
-});
-
-async function createAccount(account: { handle: string; password: string; did: string }): Promise<AtpAgent> {
-  const agent = new AtpAgent({ service: pdsUrl });
-  await agent.createAccount({ handle: account.handle, email: `${account.handle}@example.com`, password: account.password });
-  account.did = agent.session!.did;
-  return agent;
-}
+afterAll(() => closeHearthPage({ hearth, browser }));
 
 describe('the feed in browser mode on the sandbox', () => {
   it('starts the sandbox and makes two accounts, one following the other', async () => {
     pdsUrl = await startSandboxFromFirstRun(page, hearth.openUrl);
-    const readerAgent = await createAccount(reader);
-    friendAgent = await createAccount(friend);
+    const readerAgent = await createPdsAccount(pdsUrl, reader);
+    friendAgent = await createPdsAccount(pdsUrl, friend);
     await readerAgent.follow(friend.did);
     await readerAgent.post({ text: texts.own, createdAt: new Date().toISOString() });
     await friendAgent.post({ text: texts.friend, createdAt: new Date().toISOString() });
@@ -154,6 +138,8 @@ describe('the feed in browser mode on the sandbox', () => {
     await expect.poll(() => feed().getByText(texts.own).isVisible(), { timeout: 60_000, interval: 500 }).toBe(true);
     await expect.poll(() => feed().getByText(texts.friend).isVisible(), { timeout: 60_000, interval: 500 }).toBe(true);
     await expect.poll(() => main().getByRole('status').filter({ hasText: '2 of 2 accounts read' }).isVisible(), { timeout: 60_000 }).toBe(true);
+    // After the first read the feed is live from the sandbox PDS's firehose: both accounts.
+    await expect.poll(() => main().getByText('Live: 2 accounts as they post').isVisible(), { timeout: 30_000 }).toBe(true);
     await page.screenshot({ path: `${shots}/feed-following.png` });
   });
 

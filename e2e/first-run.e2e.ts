@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { KeyringSecretStore } from '../src/core/secrets/index.ts';
-import { collectPageErrors, launchBrowser } from './support/browser.ts';
 import { filesContaining } from './support/files.ts';
 import { invokeInPage } from './support/hearth-page.ts';
-import { repoRoot, startHearthWeb, type RunningHearth } from './support/hearth-web.ts';
+import { repoRoot, type RunningHearth } from './support/hearth-web.ts';
+import { closeHearthPage, openHearthPage } from './support/session.ts';
 
 // A new user's first minutes, in a real browser against a real `npm run web` host: open the
 // printed link, pick "Try it on this computer", watch it start, see a healthy server.
@@ -16,16 +16,10 @@ let consoleErrors: string[] = [];
 const shots = `${repoRoot}docs/screenshots`;
 
 beforeAll(async () => {
-  hearth = await startHearthWeb();
-  browser = await launchBrowser();
-  page = await browser.newPage();
-  consoleErrors = collectPageErrors(page);
+  ({ hearth, browser, page, consoleErrors } = await openHearthPage());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await hearth?.stop();
-});
+afterAll(() => closeHearthPage({ hearth, browser }));
 
 describe('first run in browser mode', () => {
   it('refuses a request that carries a wrong token', async () => {
