@@ -6,7 +6,7 @@ import { ErrorMessage } from '../../components/ErrorMessage.tsx';
 import { JobProgress } from '../../components/JobProgress.tsx';
 import { formatDateTime } from '../../format.ts';
 import { routeHref } from '../../state/ui.ts';
-import { statusSummary } from './status-words.ts';
+import { liveSummary, statusSummary } from './status-words.ts';
 import { useFeedStore } from './store.ts';
 import { useJob } from '../../state/useJob.ts';
 
@@ -71,6 +71,7 @@ export function StatusLine({ did, pdsUrl, onRefreshed }: { did: string; pdsUrl: 
           <p className="feed-status-line" role="status">
             {statusSummary(status)}
           </p>
+          {liveSummary(status) ? <p className="feed-live-line small">{liveSummary(status)}</p> : null}
           <p className="muted small">
             {status.lastRefreshAt ? `Last refreshed ${formatDateTime(status.lastRefreshAt)}` : 'Not refreshed yet'} · reads the last{' '}
             {status.windowDays === 1 ? 'day' : `${status.windowDays} days`} · account on <span className="url">{pdsUrl}</span>

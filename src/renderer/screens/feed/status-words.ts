@@ -14,3 +14,16 @@ export function statusSummary(status: FeedStatus): string {
   parts.push(`${plural(status.storedPosts, 'post')} stored`);
   return parts.join(' · ');
 }
+
+/**
+ * Live updates in words, once the first read made the feed live: how many accounts arrive as
+ * they post, how many are being caught up, how many cannot be reached; null before that.
+ */
+export function liveSummary(status: FeedStatus): string | null {
+  const live = status.live;
+  if (!live || live.live + live.catchingUp + live.unreachable === 0) return null;
+  const parts = [`Live: ${plural(live.live, 'account')} as they post`];
+  if (live.catchingUp > 0) parts.push(`${live.catchingUp} catching up`);
+  if (live.unreachable > 0) parts.push(`${live.unreachable} not reachable (retried)`);
+  return parts.join(' · ');
+}
