@@ -19,6 +19,7 @@ import { HostFiles } from './hosts/templates.ts';
 import { jobsHandlers } from './jobs/handlers.ts';
 import { JobManager } from './jobs/index.ts';
 import { Redactor } from './log/redact.ts';
+import { networkHandlers } from './network/handlers.ts';
 import { createDispatcher, type Handlers } from './rpc/dispatch.ts';
 import { sandboxHandlers } from './sandbox/handlers.ts';
 import { Sandbox, type ChildSpawner } from './sandbox/index.ts';
@@ -158,6 +159,7 @@ export async function createApp(options: AppOptions): Promise<HearthApp> {
     ...hostsHandlers(services),
     ...backupsHandlers(services),
     ...feedHandlers(services),
+    ...networkHandlers(services),
   };
 
   backupMonitor.start();

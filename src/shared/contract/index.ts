@@ -7,6 +7,7 @@ import { feedCalls } from './feed.ts';
 import { feedActionCalls } from './feed-actions.ts';
 import { hostsCalls } from './hosts.ts';
 import { jobsCalls, jobsEvents } from './jobs.ts';
+import { networkCalls } from './network.ts';
 import { sandboxCalls, sandboxEvents } from './sandbox.ts';
 import { serversCalls, serversEvents } from './servers.ts';
 
@@ -18,6 +19,7 @@ export * from './feed.ts';
 export * from './feed-actions.ts';
 export * from './hosts.ts';
 export * from './jobs.ts';
+export * from './network.ts';
 export * from './sandbox.ts';
 export * from './servers.ts';
 export type { CallSpec } from './define.ts';
@@ -37,6 +39,7 @@ export const calls = {
   ...backupsCalls,
   ...feedCalls,
   ...feedActionCalls,
+  ...networkCalls,
 };
 
 /** Every event core pushes to the renderer, by name. */
