@@ -7,13 +7,36 @@ import type { AddressInfo } from 'node:net';
  * documents (JSON bodies, `links.pages.next` paging, `{ id, message }` errors, 429 with
  * `ratelimit-reset`). DigitalOcean itself is unreachable from the test machines; this is what the
  * unit tests and the end-to-end run point the client at (HEARTH_DO_API_URL).
+ *
+ * Rate limits as DigitalOcean documents them (API reference, "Rate Limit"; release note
+ * docs.digitalocean.com/notes/2023/api-rate-limit): 5,000 requests an hour and 250 a minute per
+ * token. Every reply carries `ratelimit-limit`, `ratelimit-remaining` (of the hourly quota) and
+ * `ratelimit-reset` (Unix time when the oldest request of the hour expires). A 429 for the
+ * per-minute burst limit carries `Retry-After` (seconds) since August 2023, while `ratelimit-reset`
+ * still names the hourly window; the hourly limit's 429 has `ratelimit-remaining: 0` and no
+ * `Retry-After`. See `limit()`.
  */
 export interface DoStandin {
   url: string;
   /** Requests seen, in order (method and path with query). */
   requests: { method: string; path: string; authorized: boolean }[];
-  /** The next `times` requests whose path starts with `pathPrefix` get this status (and headers). */
-  fail(pathPrefix: string, status: number, options?: { times?: number; headers?: Record<string, string> }): void;
+  /**
+   * The next `times` requests whose path starts with `pathPrefix` get this status (and headers).
+   * `'reset'` drops the connection instead of answering. With `afterHandling`, the request is
+   * carried out first and only its reply is lost: what a gateway timeout (502/504) or a dropped
+   * connection does to a request that DigitalOcean did execute; a client cannot tell the two apart.
+   */
+  fail(pathPrefix: string, status: number | 'reset', options?: { times?: number; headers?: Record<string, string>; afterHandling?: boolean; method?: string }): void;
+  /**
+   * The next `times` requests under `pathPrefix` hit a rate limit, answered as DigitalOcean does:
+   * 'minute' (the burst limit) with `Retry-After: retryAfterSeconds` and the hourly quota not used
+   * up; 'hour' with `ratelimit-remaining: 0` and `ratelimit-reset` at `resetAt` (Unix seconds).
+   */
+  limit(pathPrefix: string, which: 'minute' | 'hour', options?: { times?: number; retryAfterSeconds?: number; resetAt?: number }): void;
+  /** Forgets every failure and limit not yet used up. */
+  clearFailures(): void;
+  /** A token that expired or was revoked: DigitalOcean answers 401 `Unable to authenticate you` from now on. */
+  expire(token: string): void;
   /** Pages hold at most this many items, whatever `per_page` asks (to exercise paging). */
   pageSize: number;
   state: {
@@ -50,13 +73,27 @@ const IMAGES = [
 ];
 
 export async function startDoStandin(options: { tokens?: string[]; domains?: string[]; pageSize?: number } = {}): Promise<DoStandin> {
-  const failures: { prefix: string; status: number; times: number; headers: Record<string, string> }[] = [];
+  const failures: { prefix: string; status: number | 'reset'; times: number; headers: Record<string, string>; afterHandling: boolean; method: string | undefined }[] = [];
   const standin: DoStandin = {
     url: '',
     requests: [],
     pageSize: options.pageSize ?? 200,
     fail(prefix, status, opts = {}) {
-      failures.push({ prefix, status, times: opts.times ?? 1, headers: opts.headers ?? {} });
+      failures.push({ prefix, status, times: opts.times ?? 1, headers: opts.headers ?? {}, afterHandling: opts.afterHandling ?? false, method: opts.method });
+    },
+    limit(prefix, which, opts = {}) {
+      const hourReset = String(Math.ceil(Date.now() / 1000) + 3600);
+      const headers: Record<string, string> =
+        which === 'minute'
+          ? { 'retry-after': String(opts.retryAfterSeconds ?? 1), 'ratelimit-remaining': '4750', 'ratelimit-reset': String(opts.resetAt ?? hourReset) }
+          : { 'ratelimit-remaining': '0', 'ratelimit-reset': String(opts.resetAt ?? hourReset) };
+      failures.push({ prefix, status: 429, times: opts.times ?? 1, headers, afterHandling: false, method: undefined });
+    },
+    clearFailures() {
+      failures.length = 0;
+    },
+    expire(token) {
+      standin.state.tokens.delete(token);
     },
     state: {
       tokens: new Set(options.tokens ?? []),
@@ -109,13 +146,28 @@ export async function startDoStandin(options: { tokens?: string[]; domains?: str
     // Not DigitalOcean: what a "what is my address" service answers, for the firewall's SSH rule.
     if (path === '/standin/ip') return send(res, 200, { ip: standin.state.publicIp });
 
-    const failure = failures.find((f) => path.startsWith(f.prefix) && f.times > 0);
-    if (failure) {
-      failure.times--;
+    const failure = failures.find((f) => path.startsWith(f.prefix) && f.times > 0 && (!f.method || f.method === req.method));
+    const answerFailure = () => {
+      if (!failure) return;
+      if (failure.status === 'reset') return void req.socket.destroy();
       if (failure.status === 429) return error(res, 429, 'too_many_requests', 'API Rate limit exceeded.', { 'ratelimit-limit': '5000', 'ratelimit-remaining': '0', ...failure.headers });
       return error(res, failure.status, failure.status >= 500 ? 'server_error' : 'error', 'Server was unable to give you a response.', failure.headers);
+    };
+    if (failure) {
+      failure.times--;
+      if (!failure.afterHandling) return answerFailure();
+      // Carried out, then the reply is lost on the way back.
+      const lost = { writeHead: () => lost, end: () => lost } as unknown as ServerResponse;
+      await handle(req, lost, url, authorized);
+      return answerFailure();
     }
-    if (!authorized) return error(res, 401, 'unauthorized', 'Unable to authenticate you');
+    return handle(req, res, url, authorized);
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, url: URL, authorized: boolean): Promise<void> => {
+    const path = url.pathname;
+    // DigitalOcean's reply to a missing, wrong, expired or revoked token (API reference, "Authentication").
+    if (!authorized) return error(res, 401, 'Unauthorized', 'Unable to authenticate you');
 
     const s = standin.state;
     if (req.method === 'GET' && path === '/v2/account') {
@@ -173,7 +225,7 @@ export async function startDoStandin(options: { tokens?: string[]; domains?: str
       return;
     }
     return error(res, 404, 'not_found', 'The resource you were accessing could not be found.');
-  });
+  };
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   standin.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -172,9 +172,21 @@ describe('DigitalOcean REST client against the stand-in API', () => {
   });
 
   it('computes the wait from ratelimit-reset', () => {
-    expect(rateLimitWait('1000', 999_000)).toBe(1_000);
-    expect(rateLimitWait(null, 0)).toBe(1_000);
-    expect(rateLimitWait('1', 5_000_000)).toBe(250);
+    const h = (headers: Record<string, string>) => new Headers(headers);
+    expect(rateLimitWait(h({ 'ratelimit-reset': '1000' }), 999_000)).toBe(1_000);
+    expect(rateLimitWait(h({}), 0)).toBe(1_000);
+    expect(rateLimitWait(h({ 'ratelimit-reset': '1' }), 5_000_000)).toBe(250);
+    expect(rateLimitWait(h({ 'ratelimit-reset': '1000', 'ratelimit-remaining': '0' }), 999_000)).toBe(1_000);
+  });
+
+  it('prefers Retry-After (seconds or a date), and waits out the minute when the hourly quota is not used up', () => {
+    const h = (headers: Record<string, string>) => new Headers(headers);
+    const now = 1_700_000_000_000;
+    const hourAway = String(now / 1000 + 3600);
+    expect(rateLimitWait(h({ 'retry-after': '7', 'ratelimit-reset': hourAway, 'ratelimit-remaining': '4000' }), now)).toBe(7_000);
+    expect(rateLimitWait(h({ 'retry-after': new Date(now + 3_000).toUTCString() }), now)).toBe(3_000);
+    expect(rateLimitWait(h({ 'ratelimit-reset': hourAway, 'ratelimit-remaining': '4000' }), now)).toBe(60_000);
+    expect(rateLimitWait(h({ 'ratelimit-reset': hourAway, 'ratelimit-remaining': '0' }), now)).toBe(3_600_000);
   });
 });
 
@@ -192,5 +204,99 @@ describe('where the token may go', () => {
     expect(() => apiBase('http://evil.example')).toThrow(/only over HTTPS, not to http:\/\/evil\.example/);
     expect(apiBase('https://api.digitalocean.com/')).toBe('https://api.digitalocean.com');
     expect(apiBase('http://127.0.0.1:5555/')).toBe('http://127.0.0.1:5555');
+  });
+});
+
+// What DigitalOcean really does at each point (the stand-in answers the same way):
+// - Rate limits (API reference "Rate Limit", docs.digitalocean.com/reference/api/; release note
+//   docs.digitalocean.com/notes/2023/api-rate-limit): 250 requests a minute and 5,000 an hour per
+//   token. The burst (per-minute) 429 carries `Retry-After` in seconds, while `ratelimit-reset`
+//   names the hourly window, up to an hour away. A 429 is refused before anything is done.
+// - A reply can be lost after DigitalOcean acted: a gateway 502/504 or a dropped connection. For
+//   POST /v2/spaces/keys the reply is the only place the secret half is ever shown (API reference,
+//   "Create a New Spaces Access Key"): a key made then is a key nobody can use, and with full
+//   access it can read and delete every bucket on the account.
+describe('retries: only what cannot happen twice is sent twice', () => {
+  let api: DoStandin;
+  const doClient = (extra: Partial<ConstructorParameters<typeof DigitalOceanClient>[0]> = {}) =>
+    new DigitalOceanClient({ token: TOKEN, baseUrl: api.url, retryBaseMs: 10, ...extra });
+  const posts = (prefix: string) => api.requests.filter((r) => r.method === 'POST' && r.path.startsWith(prefix)).length;
+
+  beforeAll(async () => {
+    api = await startDoStandin({ tokens: [TOKEN] });
+  });
+  afterAll(() => api.close());
+
+  it('a lost reply to "create Spaces key" leaves no key on the account without its secret', async () => {
+    api.fail('/v2/spaces/keys', 502, { afterHandling: true, method: 'POST' });
+    const key = await doClient().createSpacesKey('hearth-alpha-admin', [{ bucket: '', permission: 'fullaccess' }]);
+    // The key Hearth holds is the only one on the account: the one made behind the lost reply is gone.
+    expect(api.state.spacesKeys.map((k) => k.access_key)).toEqual([key.access_key]);
+    expect(api.state.spacesKeys[0]!.secret_key).toBe(key.secret_key);
+    expect(posts('/v2/spaces/keys')).toBe(2);
+    expect(api.requests.filter((r) => r.method === 'DELETE').length).toBe(1);
+    await doClient().deleteSpacesKey(key.access_key);
+  });
+
+  it('after a dropped connection too; and a key of the same name made earlier is left alone', async () => {
+    const earlier = await doClient().createSpacesKey('hearth-beta-admin', [{ bucket: '', permission: 'fullaccess' }]);
+    api.fail('/v2/spaces/keys', 'reset', { afterHandling: true, method: 'POST' });
+    const key = await doClient().createSpacesKey('hearth-beta-admin', [{ bucket: '', permission: 'fullaccess' }]);
+    expect(api.state.spacesKeys.map((k) => k.access_key).sort()).toEqual([earlier.access_key, key.access_key].sort());
+    for (const k of [earlier, key]) await doClient().deleteSpacesKey(k.access_key);
+  });
+
+  it('gives up with a clear error, and still no orphan, when DigitalOcean keeps failing', async () => {
+    api.fail('/v2/spaces/keys', 504, { afterHandling: true, method: 'POST', times: 10 });
+    const before = posts('/v2/spaces/keys');
+    const err = await caught(doClient({ maxRetries: 1 }).createSpacesKey('hearth-gamma-admin', [{ bucket: '', permission: 'fullaccess' }]));
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.message).toMatch(/did not answer while Hearth was creating the Spaces key hearth-gamma-admin \(server error 504\)/);
+    expect(posts('/v2/spaces/keys') - before).toBe(2);
+    expect(api.state.spacesKeys).toEqual([]);
+    api.clearFailures();
+  });
+
+  it('a lost reply to "register SSH key" finds the key it made instead of sending the POST again', async () => {
+    api.fail('/v2/account/keys', 502, { afterHandling: true, method: 'POST' });
+    const before = posts('/v2/account/keys');
+    const key = await doClient().registerSshKey('Hearth alpha', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILostReply hearth@alpha');
+    expect(posts('/v2/account/keys') - before).toBe(1);
+    expect(api.state.sshKeys.map((k) => k.id)).toEqual([key.id]);
+  });
+
+  it('sends a POST refused with 429 again after the wait (nothing was done)', async () => {
+    api.limit('/v2/spaces/keys', 'minute', { retryAfterSeconds: 1 });
+    const key = await doClient().createSpacesKey('hearth-delta-admin', [{ bucket: '', permission: 'fullaccess' }]);
+    expect(api.state.spacesKeys.map((k) => k.access_key)).toEqual([key.access_key]);
+    await doClient().deleteSpacesKey(key.access_key);
+  });
+
+  it('retries a DELETE whose reply was lost, and takes the 404 that follows as done', async () => {
+    const key = await doClient().createSpacesKey('hearth-epsilon-admin', [{ bucket: '', permission: 'fullaccess' }]);
+    api.fail(`/v2/spaces/keys/${key.access_key}`, 503, { afterHandling: true });
+    await doClient().deleteSpacesKey(key.access_key);
+    expect(api.state.spacesKeys).toEqual([]);
+    expect(api.requests.filter((r) => r.method === 'DELETE' && r.path.endsWith(key.access_key))).toHaveLength(2);
+    // A first-time 404 is still an error: that key never existed.
+    expect((await caught(doClient().deleteSpacesKey(key.access_key))).code).toBe('NOT_FOUND');
+  });
+
+  it('honours Retry-After for the per-minute limit even though ratelimit-reset is an hour away', async () => {
+    api.limit('/v2/account', 'minute', { retryAfterSeconds: 1 });
+    const started = Date.now();
+    const account = await doClient({ maxRateLimitWaitMs: 60_000 }).account();
+    expect(account.email).toBe('sam@example.com');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('still gives up at once on the hourly limit when its reset is far away', async () => {
+    api.limit('/v2/account', 'hour', { resetAt: Math.ceil(Date.now() / 1000) + 1800 });
+    const started = Date.now();
+    const err = await caught(doClient({ maxRateLimitWaitMs: 60_000 }).account());
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.hint).toMatch(/Wait 30 minute/);
   });
 });

@@ -28,7 +28,7 @@ export interface DoClientOptions {
   signal?: AbortSignal;
   /** Every token the client sees is registered, so no error or log line can carry it. */
   redactor?: Redactor;
-  /** Retries after a 5xx or a dropped connection, each after a growing pause. */
+  /** Retries after a 5xx or a dropped connection (GET, DELETE), each after a growing pause. */
   maxRetries?: number;
   /** The longest Hearth waits for a rate limit to reset before giving up with a clear error. */
   maxRateLimitWaitMs?: number;
@@ -38,8 +38,9 @@ export interface DoClientOptions {
 
 /**
  * A small typed client for the parts of the DigitalOcean API the setup wizard needs. Every reply
- * is validated; 429 waits for `ratelimit-reset` (bounded), 5xx and network failures are retried a
- * bounded number of times, lists follow `links.pages.next`.
+ * is validated; 429 waits for `Retry-After` or `ratelimit-reset` (bounded); GET and DELETE are
+ * retried a bounded number of times after a 5xx or a network failure, a POST only when it surely
+ * did nothing (see OutcomeUnknown); lists follow `links.pages.next`.
  */
 export class DigitalOceanClient {
   readonly #token: string;
@@ -81,13 +82,26 @@ export class DigitalOceanClient {
     return this.#list('/v2/account/keys', replies.sshKeys, (r) => r.ssh_keys);
   }
 
-  /** Registers Hearth's public key once; an account that already has it gets the existing entry. */
+  /**
+   * Registers Hearth's public key once; an account that already has it gets the existing entry.
+   * When the reply to the POST is lost, the list says whether it was made: the key is the same
+   * either way, so it is looked up (and only if absent, sent once more).
+   */
   async registerSshKey(name: string, publicKey: string): Promise<DoSshKey> {
     const wanted = keyBody(publicKey);
-    const existing = (await this.sshKeys()).find((k) => keyBody(k.public_key) === wanted);
+    const find = async () => (await this.sshKeys()).find((k) => keyBody(k.public_key) === wanted);
+    const existing = await find();
     if (existing) return existing;
-    const created = await this.#request('POST', '/v2/account/keys', replies.sshKey, { name, public_key: publicKey.trim() });
-    return created.ssh_key;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.#request('POST', '/v2/account/keys', replies.sshKey, { name, public_key: publicKey.trim() })).ssh_key;
+      } catch (err) {
+        if (!(err instanceof OutcomeUnknown)) throw err;
+        const made = await find();
+        if (made) return made;
+        if (attempt >= this.#maxRetries) throw err.toHearthError('Hearth’s SSH key');
+      }
+    }
   }
 
   async deleteSshKey(idOrFingerprint: number | string): Promise<void> {
@@ -116,10 +130,32 @@ export class DigitalOceanClient {
     return this.#list('/v2/spaces/keys', replies.spacesKeys, (r) => r.keys);
   }
 
-  /** The reply is the only time DigitalOcean shows the secret half: the caller keeps it in the keychain. */
+  /**
+   * The reply is the only time DigitalOcean shows the secret half: the caller keeps it in the
+   * keychain. So when that reply is lost, a key DigitalOcean did make is useless and dangerous (a
+   * full-access key nobody holds the secret of): the keys listed before the POST tell which one
+   * is new, it is deleted, and only then is the key asked for again.
+   */
   async createSpacesKey(name: string, grants: SpacesGrant[]): Promise<DoNewSpacesKey> {
-    const { key } = await this.#request('POST', '/v2/spaces/keys', replies.spacesKey, { name, grants });
-    return key;
+    const before = new Set((await this.spacesKeys()).map((k) => k.access_key));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.#request('POST', '/v2/spaces/keys', replies.spacesKey, { name, grants })).key;
+      } catch (err) {
+        if (!(err instanceof OutcomeUnknown)) throw err;
+        const orphans = (await this.spacesKeys()).filter((k) => k.name === name && !before.has(k.access_key));
+        for (const orphan of orphans) {
+          await this.deleteSpacesKey(orphan.access_key).catch((cause: unknown) => {
+            throw new HearthError(
+              'UNAVAILABLE',
+              `DigitalOcean made the Spaces key ${name} but its reply was lost, and Hearth could not delete it (${cause instanceof Error ? cause.message : String(cause)}).`,
+              `Delete the Spaces key ${name} (${orphan.access_key}) under Spaces Object Storage → Access Keys in the DigitalOcean control panel: nobody holds its secret. Then try again.`,
+            );
+          });
+        }
+        if (attempt >= this.#maxRetries) throw err.toHearthError(`the Spaces key ${name}`);
+      }
+    }
   }
 
   async deleteSpacesKey(accessKey: string): Promise<void> {
@@ -142,6 +178,9 @@ export class DigitalOceanClient {
   #request(method: string, pathOrUrl: string, schema: null, body?: unknown): Promise<null>;
   async #request<T>(method: string, pathOrUrl: string, schema: z.ZodType<T> | null, body?: unknown): Promise<T | null> {
     const url = this.#url(pathOrUrl);
+    // GET and DELETE mean the same thing when sent twice (RFC 9110 §9.2.2); a POST makes something
+    // each time, so it is sent again only when DigitalOcean certainly did not act on it.
+    const idempotent = method === 'GET' || method === 'DELETE';
     let failures = 0;
     let rateWaits = 0;
     for (;;) {
@@ -160,6 +199,8 @@ export class DigitalOceanClient {
         });
       } catch (err) {
         if (this.#signal?.aborted) throw abortError();
+        // A connection that was never made carried no request; one that broke later may have.
+        if (!idempotent && !neverSent(err)) throw new OutcomeUnknown(`${method} ${pathOf(url)}`, networkReason(err));
         if (++failures > this.#maxRetries) {
           throw new HearthError(
             'NETWORK',
@@ -171,8 +212,9 @@ export class DigitalOceanClient {
         continue;
       }
 
+      // A 429 is refused before anything is done, so even a POST may be sent again after the wait.
       if (res.status === 429) {
-        const waitMs = rateLimitWait(res.headers.get('ratelimit-reset'), Date.now());
+        const waitMs = rateLimitWait(res.headers, Date.now());
         await res.body?.cancel();
         if (waitMs > this.#maxWaitMs || ++rateWaits > this.#maxRetries) {
           throw new HearthError(
@@ -186,6 +228,8 @@ export class DigitalOceanClient {
       }
       if (res.status >= 500) {
         await res.body?.cancel();
+        // A 502/504 comes from a gateway that may have passed the request on: the POST may be done.
+        if (!idempotent) throw new OutcomeUnknown(`${method} ${pathOf(url)}`, `server error ${res.status}`);
         if (++failures > this.#maxRetries) {
           throw new HearthError(
             'UNAVAILABLE',
@@ -195,6 +239,11 @@ export class DigitalOceanClient {
         }
         await this.#sleep(this.#retryBaseMs * 2 ** (failures - 1));
         continue;
+      }
+      // A DELETE sent again after a lost reply finds the item already gone: that is what was asked.
+      if (res.status === 404 && method === 'DELETE' && failures > 0) {
+        await res.body?.cancel();
+        return null;
       }
       if (!res.ok) throw await this.#errorFor(res);
       if (schema === null) {
@@ -263,11 +312,55 @@ export class DigitalOceanClient {
   }
 }
 
-/** `ratelimit-reset` is the Unix time (seconds) when the window resets; at least a short pause. */
-export function rateLimitWait(header: string | null, nowMs: number): number {
-  const reset = Number(header);
-  if (!header || !Number.isFinite(reset)) return 1_000;
-  return Math.max(250, reset * 1000 - nowMs);
+/**
+ * How long to wait after a 429. DigitalOcean has two limits (API reference, "Rate Limit"): 250
+ * requests a minute, whose 429 says `Retry-After` (seconds, since 2023), and 5,000 an hour, whose
+ * `ratelimit-reset` is the Unix time (seconds) the oldest request of the hour expires. The
+ * hourly reset is on every reply, so it is the wait only when the hourly quota is used up
+ * (`ratelimit-remaining: 0`); a burst 429 without `Retry-After` waits out the minute. At least a
+ * short pause.
+ */
+export function rateLimitWait(headers: Headers, nowMs: number): number {
+  const retryAfter = headers.get('retry-after');
+  if (retryAfter) {
+    const seconds = Number(retryAfter);
+    const at = Number.isFinite(seconds) ? nowMs + seconds * 1000 : Date.parse(retryAfter);
+    if (Number.isFinite(at)) return Math.max(250, at - nowMs);
+  }
+  const remaining = headers.get('ratelimit-remaining');
+  const reset = Number(headers.get('ratelimit-reset'));
+  const resetMs = headers.get('ratelimit-reset') && Number.isFinite(reset) ? Math.max(250, reset * 1000 - nowMs) : null;
+  if (remaining !== null && Number(remaining) > 0) return Math.min(resetMs ?? 60_000, 60_000);
+  return resetMs ?? 1_000;
+}
+
+/** Connection failures that happen before a request is sent: trying again cannot do anything twice. */
+function neverSent(err: unknown): boolean {
+  const code = (err as { cause?: { code?: string } }).cause?.code;
+  return ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT'].includes(code ?? '');
+}
+
+/**
+ * A POST whose reply never arrived (a dropped connection, a gateway's 5xx): DigitalOcean may or
+ * may not have done it. The caller finds out from the account before anything is sent again.
+ */
+class OutcomeUnknown extends Error {
+  readonly what: string;
+  readonly reason: string;
+
+  constructor(what: string, reason: string) {
+    super(`${what}: ${reason}`);
+    this.what = what;
+    this.reason = reason;
+  }
+
+  toHearthError(thing: string): HearthError {
+    return new HearthError(
+      'UNAVAILABLE',
+      `DigitalOcean did not answer while Hearth was creating ${thing} (${this.reason}).`,
+      'Nothing was left half-made on the account. DigitalOcean may be having trouble (see status.digitalocean.com): try again in a few minutes.',
+    );
+  }
 }
 
 function keyBody(publicKey: string): string {
