@@ -298,7 +298,10 @@ export function engineError(err: unknown, diagnostics: string[] = []): HearthErr
   if (/locked by/i.test(text)) {
     return new HearthError('CONFLICT', 'Another Hearth operation is still working on this server.', 'Wait for it to finish (see Jobs), then try again.');
   }
-  if (/401|Unable to authenticate/i.test(text)) {
+  // DigitalOcean's own refusal of a token, as godo (inside the provider) words it:
+  // `GET https://api.digitalocean.com/v2/account: 401 (request "…") Unable to authenticate you`.
+  // A bare "401" is not enough: request ids, droplet ids and sizes are full of digits.
+  if ([text, ...diagnostics].some((t) => /Unable to authenticate you|api\.digitalocean\.com\/\S*: 401\b/i.test(t))) {
     return new HearthError('AUTH', 'DigitalOcean did not accept the token during the operation.', 'Paste a valid token in the wizard’s first step, then try again.');
   }
   // The provider's own diagnostic says what went wrong; the CLI's summary line is the fallback.
