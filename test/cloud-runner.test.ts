@@ -88,7 +88,7 @@ describe('DigitalOcean token and wizard options (stand-in API)', () => {
   });
 
   it('accepts the right token, shows the account, and keeps the token in the keychain', async () => {
-    expect(await call('cloud.checkToken', { token: TOKEN })).toEqual({ email: 'sam@example.com', dropletLimit: 10, status: 'active' });
+    expect(await call('cloud.checkToken', { token: TOKEN })).toEqual({ email: 'sam@example.com', dropletLimit: 10, status: 'active', serversUpdated: [] });
     expect(await secrets.get('digitalocean/token')).toBe(TOKEN);
   });
 
@@ -262,6 +262,24 @@ describe('the stack runner on the Automation API (recording fake of the unreacha
     }
     const clean = await settle((await call<{ jobId: string }>('cloud.refresh', { serverId: 'do-alpha' })).jobId);
     expect(clean.log.map((l) => l.message)).toContain('Everything matches what Hearth created: nothing was changed outside Hearth.');
+  });
+
+  it('a new token pasted after the old one expired reaches every server of that account', async () => {
+    // DigitalOcean tokens expire (the token form asks for an expiry) or get revoked; from then on
+    // the API answers 401 "Unable to authenticate you" (the stand-in's expire()).
+    const NEW = `dop_v1_${'b'.repeat(64)}`;
+    standin.expire(TOKEN);
+    standin.state.tokens.add(NEW);
+    await expect(call('cloud.checkToken', {})).rejects.toMatchObject({ code: 'AUTH', message: 'DigitalOcean did not accept this token.', hint: expect.stringContaining('paste it here') });
+    const servers = (await call<{ id: string; name: string; kind: string }[]>('servers.list')).filter((s) => s.kind === 'digitalocean');
+    expect(servers.map((s) => s.id)).toContain('do-alpha');
+    for (const s of servers) expect(await secrets.get(`${s.id}/do-token`)).toBe(TOKEN);
+
+    const checked = await call<{ serversUpdated: string[] }>('cloud.checkToken', { token: NEW });
+    expect([...checked.serversUpdated].sort()).toEqual(servers.map((s) => s.name).sort());
+    for (const s of servers) expect(await secrets.get(`${s.id}/do-token`)).toBe(NEW);
+    // Pasting it again changes nothing more. (The destroy below deletes alpha's Spaces key with it.)
+    expect((await call<{ serversUpdated: string[] }>('cloud.checkToken', { token: NEW })).serversUpdated).toEqual([]);
   });
 
   it('destroy needs the server’s name typed (no PDS was installed: no backup warning; the warnings are in cloud-handover.test.ts)', async () => {

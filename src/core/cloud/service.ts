@@ -92,8 +92,39 @@ export class CloudService {
     const candidate = token ?? (await this.#token());
     this.#o.redactor.register(candidate);
     const account = await this.client(candidate).account();
-    if (token) await this.#o.secrets.set(GLOBAL_TOKEN_ACCOUNT, token);
-    return { email: account.email, dropletLimit: account.droplet_limit, status: account.status };
+    const serversUpdated: string[] = [];
+    if (token) {
+      await this.#o.secrets.set(GLOBAL_TOKEN_ACCOUNT, token);
+      serversUpdated.push(...(await this.#handOutToken(token, account.uuid)));
+    }
+    return { email: account.email, dropletLimit: account.droplet_limit, status: account.status, serversUpdated };
+  }
+
+  /**
+   * Tokens expire (DigitalOcean's token form asks for an expiry) and each server keeps its own
+   * copy, so a new token must reach every server of the same account, or refresh, replace and
+   * destroy would answer 401 there forever. A server's copy is replaced when DigitalOcean refuses
+   * it (expired or revoked) or when it belongs to the same account; a working token of another
+   * account stays, so two accounts never get mixed up.
+   */
+  async #handOutToken(token: string, accountUuid: string): Promise<string[]> {
+    const updated: string[] = [];
+    for (const server of this.#o.servers.list().filter((s) => s.kind === 'digitalocean')) {
+      const entry = secretAccount(server.id, DO_TOKEN_SECRET);
+      const old = await this.#o.secrets.get(entry);
+      if (!old || old === token) continue;
+      this.#o.redactor.register(old);
+      const replace = await this.client(old)
+        .account()
+        .then(
+          (a) => a.uuid === accountUuid,
+          (err: unknown) => err instanceof HearthError && err.code === 'AUTH',
+        );
+      if (!replace) continue;
+      await this.#o.secrets.set(entry, token);
+      updated.push(server.name);
+    }
+    return updated;
   }
 
   async options() {

@@ -115,7 +115,8 @@ export const cloudCalls = {
   /** Checks a token with DigitalOcean and keeps it in the keychain; without one, checks the kept token. */
   'cloud.checkToken': call(
     z.object({ token: z.string().trim().min(1).max(200).optional() }).strict(),
-    z.object({ email: z.string(), dropletLimit: z.number(), status: z.string() }),
+    /** serversUpdated: the servers whose own copy of the token was replaced by this one (names). */
+    z.object({ email: z.string(), dropletLimit: z.number(), status: z.string(), serversUpdated: z.array(z.string()) }),
   ),
   /** Regions, sizes with their monthly price, and this computer's public address (for the SSH rule). */
   'cloud.options': call(

@@ -190,6 +190,7 @@ function TokenStep({ draft, onNext }: { draft: WizardDraft; onNext: () => void }
           <p>
             Signed in to DigitalOcean as <strong>{account.email}</strong>. This account may have up to {account.dropletLimit} droplets.
           </p>
+          {account.serversUpdated.length > 0 ? <p>The new token now also manages {account.serversUpdated.join(', ')}, whose old token no longer worked or belonged to this account.</p> : null}
         </div>
       ) : (
         <form
